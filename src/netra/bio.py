@@ -6,6 +6,7 @@ use them, so a span survives every path the same way.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -24,12 +25,12 @@ def spans_to_bio(words: Sequence[HasOffsets], spans: Sequence[Span]) -> list[str
     falls inside a word still leaves a trace; `misaligned_spans` finds those spans.
     """
     tags = ["O"] * len(words)
+    ends = [w.end for w in words]  # words are in text order, so their ends are sorted
     for span in sorted(spans):
         first = True
-        for i, w in enumerate(words):
-            if w.end <= span.start:
-                continue
-            if w.start >= span.end:
+        # the first word that ends after the span starts is the first one it can touch
+        for i in range(bisect_right(ends, span.start), len(words)):
+            if words[i].start >= span.end:
                 break
             if tags[i] != "O":
                 continue  # flat spans: the first span to claim a word keeps it
@@ -65,7 +66,7 @@ def bio_to_spans(
             score = sum(cur_scores) / len(cur_scores) if cur_scores else None
             spans.append(Span(cur_start, cur_end, cur_label, score))
 
-    for i, (w, tag) in enumerate(zip(words, tags)):
+    for i, (w, tag) in enumerate(zip(words, tags, strict=True)):
         if tag == "O" or not tag:
             close()
             cur_label = None

@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("netra.commands.validate", "check netra JSONL files against the format and label schema"),
     "stats": ("netra.stats", "counts, span lengths, rare labels and duplicate texts of netra JSONL files"),
     "convert": ("netra.convert", "convert between netra, doccano, Label Studio, CoNLL/IOB2 and brat"),
+    "evaluate": ("netra.evaluate", "score predictions against gold; write metrics.json, report.md, report.html"),
+    "predict": ("netra.predict", "run a trained model over articles: spans, types, HOLDS; resumable batch job"),
 }
 
 

@@ -9,7 +9,6 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from netra.docs import Doc
@@ -179,7 +178,7 @@ def check_object(obj: Any, *, schema: Schema) -> list[tuple[str, str, str]]:
             warn(f"{where} {covered!r} begins or ends with whitespace", "trim the span to the word")
         valid_spans[i] = (start, end, label)
     ordered = sorted(valid_spans.items(), key=lambda kv: (kv[1][0], kv[1][1]))
-    for (i, a), (j, b) in zip(ordered, ordered[1:]):
+    for (i, a), (j, b) in zip(ordered, ordered[1:], strict=False):
         if b[0] < a[1]:
             err(
                 f"span {i} [{a[0]}, {a[1]}) {a[2]} overlaps span {j} [{b[0]}, {b[1]}) {b[2]}",
