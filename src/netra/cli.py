@@ -18,7 +18,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("netra.stats", "counts, span lengths, rare labels and duplicate texts of netra JSONL files"),
     "convert": ("netra.convert", "convert between netra, doccano, Label Studio, CoNLL/IOB2 and brat"),
     "evaluate": ("netra.evaluate", "score predictions against gold; write metrics.json, report.md, report.html"),
+    "baseline": ("netra.baseline", "rule-based tagger and article-type classifier that needs no training"),
     "predict": ("netra.predict", "run a trained model over articles: spans, types, HOLDS; resumable batch job"),
+    "records": ("netra.records", "one structured record per article: date, place, officials, elections, laws"),
 }
 
 

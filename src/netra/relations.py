@@ -114,7 +114,7 @@ def link_holds(doc: Doc) -> list[Relation]:
             used.update((a, b))
             pairs.append((a, b) if person_first else (b, a))
 
-    neighbours = list(zip(range(len(spans)), range(1, len(spans))))
+    neighbours = [(i, i + 1) for i in range(len(spans) - 1)]
     for a, b in neighbours:
         if spans[a].label == "ROLE" and spans[b].label == "PER":
             try_pair(a, b, person_first=False)
