@@ -338,3 +338,19 @@ def test_seed_gold_against_itself_scores_one_and_writes_every_key(tmp_path):
     assert EVERY_KEY <= set(json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8")))
     assert "| entities F | 1.000 |" in (tmp_path / "report.md").read_text(encoding="utf-8")
     assert (tmp_path / "report.html").stat().st_size > 10_000
+
+
+def test_records_keys_drop_when_predicted_spans_miss_an_official():
+    text = "Penjabat Bupati Purwakarta, Benni Irwan, membuka sosialisasi Pemilu 2024 di Purwakarta."
+    role = Span(0, 26, "ROLE")
+    per = Span(28, 39, "PER")
+    event = Span(61, 72, "EVENT")
+    gold = Doc("d1", text, [role, per, event], types=["socialization"], relations=[Relation(1, 0)])
+    pred = Doc("d1", text, [event], types=["socialization"])
+    m = evaluate_docs([gold], [pred])
+    assert m["records_n"] == 1
+    assert m["records_types_acc"] == 1.0
+    assert m["records_elections_f"] == 1.0
+    # gold has one official (Benni Irwan, Penjabat Bupati Purwakarta); the prediction has none
+    assert m["records_officials_r"] == 0.0
+    assert evaluate_docs([gold], [gold])["records_officials_f"] == 1.0

@@ -334,6 +334,14 @@ def evaluate_docs(gold: list[Doc], pred: list[Doc], *, schema: Schema | None = N
         holds_gold += len(gh)
         holds_pred += len(ph)
     hp, hr, hf = _prf(holds_tp, holds_pred, holds_gold)
+    # Structured records (netra.records) built from gold spans vs from predicted spans, for the
+    # articles (documents with article types); imported corpus sentences have no records.
+    from netra.records import build_record, records_field_accuracy  # records imports the report module
+
+    articles = [(g, p) for g, p in pairs if g.types is not None]
+    records = records_field_accuracy(
+        [build_record(g) for g, _ in articles], [build_record(p) for _, p in articles if p is not None]
+    )
     ents = entity_scores(gold_tags, pred_tags)
     per_type = ents["ents_per_type"]  # seqeval sorts types alphabetically; show schema order
     ents["ents_per_type"] = {k: per_type[k] for k in _label_order(set(per_type), schema)}
@@ -345,6 +353,7 @@ def evaluate_docs(gold: list[Doc], pred: list[Doc], *, schema: Schema | None = N
         "holds_r": hr,
         "holds_f": hf,
         "holds_counts": {"gold": holds_gold, "pred": holds_pred, "correct": holds_tp},
+        **records,
         "n_docs": len(gold),
         "missing_ids": [g.id for g, p in pairs if p is None],
         "extra_ids": extra_ids,
