@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from netra.docs import Doc
 from netra.schema import Schema, load_schema
 
+_ID_GUESS = re.compile(r'"id"\s*:\s*"([^"\\]{1,200})"')
 KNOWN_KEYS = {"id", "text", "types", "type_scores", "spans", "relations", "meta"}
 
 
@@ -152,7 +154,10 @@ def check_object(obj: Any, *, schema: Schema) -> list[tuple[str, str, str]]:
         if not _is_int(start) or not _is_int(end):
             err(f"{where}: start and end must be integers, got {start!r}, {end!r}", "use code-point offsets")
             continue
-        if not (0 <= start < end <= n):
+        if start >= end:
+            err(f"{where} has start {start} >= end {end}", "end is exclusive and must be greater than start")
+            continue
+        if not (0 <= start and end <= n):
             err(
                 f"{where} [{start}, {end}) is out of range for a text of length {n}",
                 "offsets are Python string indices, 0 <= start < end <= len(text)",
@@ -244,7 +249,9 @@ def iter_records(path: str | os.PathLike, *, schema: Schema | None = None) -> It
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield Record(lineno, None, [Problem(p, lineno, None, f"malformed JSON: {exc.msg} at column {exc.colno}",
+                guess = _ID_GUESS.search(line)  # name the document even when the line does not parse
+                yield Record(lineno, None, [Problem(p, lineno, guess.group(1) if guess else None,
+                    f"malformed JSON: {exc.msg} at column {exc.colno}",
                     "each line must be one complete JSON object")], raw=line)
                 continue
             doc_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
