@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("netra.baseline", "rule-based tagger and article-type classifier that needs no training"),
     "predict": ("netra.predict", "run a trained model over articles: spans, types, HOLDS; resumable batch job"),
     "records": ("netra.records", "one structured record per article: date, place, officials, elections, laws"),
+    "train": ("netra.commands.train", "fine-tune the tagger and article-type classifier (same as train.py)"),
+    "cv": ("netra.cv", "cross-validate a training config on gold articles, next to the rule baseline"),
 }
 
 
