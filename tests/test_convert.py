@@ -227,6 +227,45 @@ def test_brat_keeps_absent_and_empty_types_apart():
     assert brat_ann(Doc("a", "x")) == ""
 
 
+@pytest.mark.parametrize("fmt, content", [("doccano", "\n"), ("labelstudio", "[]"), ("conll", "\n\n")])
+def test_input_without_any_record_is_an_error_not_an_empty_output(fmt, content, tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text(content)
+    with pytest.raises(InvalidData) as exc:
+        read_as(path, fmt)
+    assert str(exc.value) == f"{path}: no documents found (the input is empty)"
+
+
+def test_doccano_record_without_text_is_one_error_not_two(tmp_path):
+    path = _write(tmp_path / "d.jsonl", [json.dumps({"id": "a", "content": "Benni"})])
+    with pytest.raises(InvalidData) as exc:
+        read_as(path, "doccano")
+    assert [p.message for p in exc.value.problems] == ["expected an object with a string 'text'"]
+
+
+def test_labelstudio_region_score_that_is_not_a_number_is_an_error(tmp_path):
+    task = {"id": 1, "data": {"text": "Benni"},
+            "predictions": [{"result": [{"id": "a", "type": "labels", "score": "high",
+                                         "value": {"start": 0, "end": 5, "labels": ["PER"]}}]}]}
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps([task]))
+    with pytest.raises(InvalidData, match=r"id=1: task 1: region a has score 'high'"):
+        read_as(path, "labelstudio")
+
+
+def test_labelstudio_per_region_choices_are_not_article_types(tmp_path):
+    task = _ls_task("Benni Irwan", "Benni")
+    task["annotations"][0]["result"].append(
+        {"id": "r1", "type": "choices", "from_name": "gender", "to_name": "text",
+         "value": {"start": 0, "end": 5, "choices": ["male"]}})
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps([task]))
+    problems = []
+    (doc,) = read_as(path, "labelstudio", problems=problems)
+    assert doc.types == ["pledge"]
+    assert [p.message for p in problems] == ["ignored 1 result(s) of type 'choices (per region)'"]
+
+
 # ---------------------------------------------------------------------------------------------
 # CoNLL import
 
@@ -277,6 +316,13 @@ def test_conll_skip_invalid_keeps_the_good_sentences_and_reports_the_rest(tmp_pa
     assert [(p.line, p.severity) for p in problems] == [(3, "error"), (5, "error")]
 
 
+def test_conll_line_with_one_column_is_an_error_not_a_token_tagged_with_itself(tmp_path):
+    path = _write(tmp_path / "x.txt", ["Benni\tB-PER", "hadir", ""])
+    with pytest.raises(InvalidData) as exc:
+        read_as(path, "conll")
+    assert [(p.line, p.message) for p in exc.value.problems] == [(2, "line has 1 column(s)")]
+
+
 def test_iob2_tags_reads_a_stray_i_tag_as_b_and_counts_it(schema):
     tags, bad, fixed = iob2_tags(["I-PERSON", "I-PERSON", "O", "B-PLACE", "I-PERSON", "X-LOC"],
                                  label_map={"PERSON": "PER", "PLACE": "LOC"}, schema=schema)
@@ -311,6 +357,14 @@ def test_convert_refuses_to_overwrite_and_writes_nothing_on_error(tiny_doc, tmp_
     assert main(["convert", str(bad), str(tmp_path / "new.jsonl"), "--from", "doccano", "--to", "netra"]) == 1
     assert not (tmp_path / "new.jsonl").exists()
     assert "FAILED: 1 error(s); nothing written" in capsys.readouterr().err
+
+
+def test_convert_reports_an_unwritable_output_without_a_traceback(tiny_doc, tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    write_docs(src, [tiny_doc])
+    (tmp_path / "a-file").write_text("")
+    assert main(["convert", str(src), str(tmp_path / "a-file" / "out"), "--from", "netra", "--to", "brat"]) == 1
+    assert "FAILED: cannot write" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------

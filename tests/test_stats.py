@@ -54,6 +54,16 @@ def test_compute_stats_counts_spans_types_relations_and_lengths(schema):
     assert stats["duplicates"] == []
 
 
+def test_labels_no_document_was_annotated_for_are_listed_apart_not_as_rare(schema):
+    corpus = [Doc(f"n{i}", "Jokowi di Solo.", [Span(0, 6, "PER"), Span(10, 14, "LOC")],
+                  meta={"annotated_labels": ["PER", "ORG", "LOC"]}) for i in range(5)]
+    nothing = Doc("x", "Kosong.", meta={"annotated_labels": []})  # every source label was mapped to O
+    stats = compute_stats([*corpus, nothing], schema=schema)
+    assert stats["unannotated_span_labels"] == ["ROLE", "DATE", "EVENT", "LAW"]
+    assert stats["rare_span_labels"] == ["ORG"]
+    assert stats["span_labels"]["PER"]["annotated_documents"] == 5
+
+
 def test_stats_command_on_gold_shows_five_documents_and_all_seven_labels(gold_path, schema, capsys):
     assert main(["stats", str(gold_path)]) == 0
     out = capsys.readouterr().out

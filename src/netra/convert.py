@@ -114,6 +114,7 @@ def _finish(
     drafts: list[_Draft],
     found: list[Problem],
     *,
+    source: str,
     schema: Schema,
     label_map: dict[str, str] | None,
     problems: list[Problem] | None,
@@ -121,15 +122,20 @@ def _finish(
 ) -> list[Doc]:
     """Validate drafts; return the valid docs or raise InvalidData listing every error.
 
-    `found` holds problems already met while reading. Warnings go to `problems`; so do errors
-    when `skip_invalid` keeps the valid documents instead of raising.
+    `found` holds problems already met while reading; `source` names the input when it holds no
+    record at all. Warnings go to `problems`; so do errors when `skip_invalid` keeps the valid
+    documents instead of raising.
     """
+    if not drafts and not found:
+        found.append(Problem(source, None, None, "no documents found", "the input is empty"))
     docs: list[Doc] = []
     first_line: dict[str, int | None] = {}
     for d in drafts:
         doc = _map_labels(d, label_map) if label_map else d.doc
-        for severity, message, fix in check_object(doc.to_dict(with_span_text=False), schema=schema):
-            d.problems.append(Problem(d.path, d.line, doc.id, message, fix, severity))
+        # A record whose text could not be read already says why; "'text' is empty" would only repeat it.
+        if doc.text or not any(p.severity == "error" for p in d.problems):
+            for severity, message, fix in check_object(doc.to_dict(with_span_text=False), schema=schema):
+                d.problems.append(Problem(d.path, d.line, doc.id, message, fix, severity))
         if doc.id in first_line:
             where = f" (first used on line {first_line[doc.id]})" if first_line[doc.id] else ""
             d.problems.append(Problem(d.path, d.line, doc.id, f"duplicate id{where}",
@@ -226,8 +232,8 @@ def read_doccano(
                                  "each line must be one complete JSON object"))
             continue
         drafts.append(_doccano_draft(obj, path=str(path), line=lineno, default_id=f"{path.stem}-{lineno}"))
-    return _finish(drafts, found, schema=schema or load_schema(), label_map=label_map, problems=problems,
-                   skip_invalid=skip_invalid)
+    return _finish(drafts, found, source=str(path), schema=schema or load_schema(), label_map=label_map,
+                   problems=problems, skip_invalid=skip_invalid)
 
 
 def _doccano_draft(obj: Any, *, path: str, line: int, default_id: str) -> _Draft:
@@ -331,8 +337,8 @@ def read_labelstudio(
     for kind, n in sorted(ignored.items()):
         found.append(Problem(src, None, None, f"ignored {n} result(s) of type {kind!r}",
                              "netra reads labels, choices and relation results", "warning"))
-    return _finish(drafts, found, schema=schema or load_schema(), label_map=label_map, problems=problems,
-                   skip_invalid=skip_invalid)
+    return _finish(drafts, found, source=src, schema=schema or load_schema(), label_map=label_map,
+                   problems=problems, skip_invalid=skip_invalid)
 
 
 def _labelstudio_draft(task: Any, *, number: int, path: Path, ignored: Counter[str]) -> _Draft | Problem:
@@ -374,8 +380,14 @@ def _labelstudio_draft(task: Any, *, number: int, path: Path, ignored: Counter[s
                 bad = _mismatch(src, None, doc_id, f"{where}: region {item.get('id')}", value["text"], text, start, end)
                 if bad:
                     draft.problems.append(bad)
+            score = item.get("score") if predicted else None
+            if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+                note(f"region {item.get('id')} has score {score!r}", "a region's score is a number in [0, 1]")
+                continue
             region[item.get("id")] = len(draft.doc.spans)
-            draft.doc.spans.append(Span(start, end, labels[0], item.get("score") if predicted else None))
+            draft.doc.spans.append(Span(start, end, labels[0], score))
+        elif kind == "choices" and "start" in value:
+            ignored["choices (per region)"] += 1  # a region's attribute, not the article's type
         elif kind == "choices":
             draft.doc.types = (draft.doc.types or []) + list(value.get("choices") or [])
         elif kind == "relation":
@@ -549,7 +561,8 @@ def read_conll(
     annotated = [label for label in schema.span_labels if label in seen | targets]
     for d in drafts:
         d.doc.meta["annotated_labels"] = annotated
-    return _finish(drafts, found, schema=schema, label_map=None, problems=problems, skip_invalid=skip_invalid)
+    return _finish(drafts, found, source=src, schema=schema, label_map=None, problems=problems,
+                   skip_invalid=skip_invalid)
 
 
 def _conll_groups(
@@ -585,8 +598,12 @@ def _conll_groups(
         try:
             token, tag = fields[token_column], fields[column]
         except IndexError:
+            token = tag = None
+        # With one column the token would be read as its own tag.
+        if tag is None or len(fields) < 2:
             sentence.problems.append(Problem(src, lineno, None, f"line has {len(fields)} column(s)",
-                                             "pick the token and tag columns with --token-column and --column"))
+                                             "each token needs its tag; pick the columns with --token-column "
+                                             "and --column"))
             continue
         if not token:
             sentence.problems.append(Problem(src, lineno, None, "empty token", "remove the line or give the token"))
@@ -697,8 +714,8 @@ def read_brat(
     for kind, n in sorted(ignored.items()):
         found.append(Problem(str(folder), None, None, f"ignored {n} brat line(s) starting with {kind!r}",
                              "netra reads T, R and the ArticleTypes note", "warning"))
-    return _finish(drafts, found, schema=schema or load_schema(), label_map=label_map, problems=problems,
-                   skip_invalid=skip_invalid)
+    return _finish(drafts, found, source=str(folder), schema=schema or load_schema(), label_map=label_map,
+                   problems=problems, skip_invalid=skip_invalid)
 
 
 def _brat_text(text: str) -> str:
@@ -921,6 +938,10 @@ def run(args: argparse.Namespace) -> int:
         for p in problems + exc.problems:
             print(p, file=sys.stderr)
         print(f"FAILED: {len(exc.problems)} error(s); nothing written to {out}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"FAILED: cannot write {exc.filename or out}: {exc.strerror or exc} (check OUT and its folder)",
+              file=sys.stderr)
         return 1
     for p in problems:
         print(p, file=sys.stderr)

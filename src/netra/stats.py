@@ -92,7 +92,9 @@ def compute_stats(docs: Sequence[Doc], *, schema: Schema, names: Sequence[str] |
         words = tokenize(doc.text)
         starts, ends = [w.start for w in words], [w.end for w in words]
         n_words += len(words)
-        annotated_docs.update(doc.annotated_labels or schema.span_labels)
+        # [] (every source label mapped away) means annotated for nothing, unlike None (for all).
+        annotated = doc.annotated_labels
+        annotated_docs.update(schema.span_labels if annotated is None else annotated)
         for s in doc.spans:
             lengths.setdefault(s.label, []).append(span_words(starts, ends, s.start, s.end))
         if doc.types is not None:
@@ -118,7 +120,10 @@ def compute_stats(docs: Sequence[Doc], *, schema: Schema, names: Sequence[str] |
         "typed_documents": typed,
         "article_types": {t: types[t] for t in schema.article_types},
         "relations": {r: relations[r] for r in schema.relations},
-        "rare_span_labels": [label for label, v in span_labels.items() if v["spans"] < MIN_EXAMPLES],
+        # A label no document was annotated for (an imported NER corpus without ROLE) is not rare.
+        "rare_span_labels": [label for label, v in span_labels.items()
+                             if v["annotated_documents"] and v["spans"] < MIN_EXAMPLES],
+        "unannotated_span_labels": [label for label, v in span_labels.items() if not v["annotated_documents"]],
         "rare_article_types": [t for t in schema.article_types if typed and types[t] < MIN_EXAMPLES],
         "duplicates": find_duplicates([(name, d.text) for name, d in zip(names, docs, strict=True)]),
     }
@@ -135,6 +140,8 @@ def render_stats(stats: dict[str, Any], *, max_duplicates: int = 20) -> str:
     for label, v in stats["span_labels"].items():
         lengths = "-" if v["spans"] == 0 else f"{v['words_min']} / {v['words_median']:g} / {v['words_max']}"
         out.append(f"{label:<12}{v['spans']:>8,}{v['annotated_documents']:>8,}   {lengths}")
+    if stats["unannotated_span_labels"]:
+        out.append(f"not annotated in any document: {', '.join(stats['unannotated_span_labels'])}")
     out += ["", f"{'article type':<22}{'docs':>8}"]
     out += [f"{t:<22}{n:>8,}" for t, n in stats["article_types"].items()]
     warnings = [f"span label {label}: {stats['span_labels'][label]['spans']} span(s), fewer than {MIN_EXAMPLES}"
