@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(COMMANDS[name][0])
         sub = argparse.ArgumentParser(prog=f"netra {name}", description=COMMANDS[name][1])
         module.add_arguments(sub)
-        args = sub.parse_args(argv[1:])
+        # intermixed: dotted overrides (train, cv) may stand before or after --options
+        args = sub.parse_intermixed_args(argv[1:])
         try:
             return int(module.run(args) or 0)
         except KeyboardInterrupt:
