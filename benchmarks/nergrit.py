@@ -67,11 +67,10 @@ def indonlu_scores(gold: Sequence[Doc], pred: Sequence[Doc]) -> dict[str, float]
         y_pred.append(spans_to_bio(words, p.spans))
     report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
     types = sorted(k for k in report if not k.endswith(" avg"))
-    scores = {f"f1_{t}": 100 * report[t]["f1-score"] for t in types}
-    scores["macro_f1"] = 100 * sum(report[t]["f1-score"] for t in types) / len(types)
-    scores["micro_f1"] = 100 * report["micro avg"]["f1-score"]
-    scores["micro_p"] = 100 * report["micro avg"]["precision"]
-    scores["micro_r"] = 100 * report["micro avg"]["recall"]
+    scores = {f"f1_{t}": 100 * float(report[t]["f1-score"]) for t in types}
+    scores["macro_f1"] = sum(scores[f"f1_{t}"] for t in types) / len(types)
+    for key, name in (("micro_f1", "f1-score"), ("micro_p", "precision"), ("micro_r", "recall")):
+        scores[key] = 100 * float(report["micro avg"][name])
     return scores
 
 
@@ -111,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             f"training.output_dir={out}",
             *args.overrides,
         ])
-        _build_encoder(cfg)
-        run_training(cfg, overwrite=args.overwrite)
+        run_training(cfg, overwrite=args.overwrite)  # builds a `pretrain` section's encoder first if missing
     predictor = Predictor.from_dir(out / "tagger")
     test = indonlu_scores(docs["test"], list(predictor.predict_docs(docs["test"], progress=True)))
     valid = indonlu_scores(docs["valid"], list(predictor.predict_docs(docs["valid"])))
@@ -124,14 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(name, test, valid))
     print(f"\nwrote {out / 'nergrit.json'}")
     return 0
-
-
-def _build_encoder(cfg) -> None:
-    # A config with a pretrain section (configs/offline.yaml) builds its encoder on first use.
-    if getattr(cfg, "pretrain", None) is not None:
-        from netra.pretrain import ensure_pretrained
-
-        ensure_pretrained(cfg)
 
 
 if __name__ == "__main__":

@@ -276,7 +276,7 @@ def test_tiny_run_writes_the_agreed_layout(tiny_run):
 @pytest.mark.slow
 def test_tiny_tagger_loads_in_transformers_pipeline(tiny_run):
     out, _, _ = tiny_run
-    tagger = pipeline("token-classification", model=str(out / "tagger"), aggregation_strategy="simple")
+    tagger = pipeline("token-classification", model=str(out / "tagger"), aggregation_strategy="first")
     found = tagger("Penjabat Bupati Purwakarta, Benni Irwan, membuka sosialisasi netralitas ASN.")
     assert isinstance(found, list)
     assert all(f["entity_group"] in load_schema().span_labels for f in found)

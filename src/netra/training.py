@@ -439,8 +439,9 @@ def build_model(cfg: ModelConfig, *, task: str, labels: Sequence[str], tokenizer
 def resolve_precision(precision: str, *, cuda: bool | None = None) -> str:
     """'auto' -> 'bf16' on a CUDA GPU that supports it, else 'fp32'.
 
-    On CPU, 'auto' stays fp32: measured on this project's 2-core AVX512-BF16 CPUs, bf16 autocast
-    did not make training faster (models/README.md); ask for bf16 explicitly to use it.
+    On CPU, 'auto' stays fp32: on this project's 2-core AVX512-BF16 CPUs (no AMX), bf16 autocast
+    made a training step of the tiny and of a 768-wide BERT only about 10-25% faster, too little
+    to change the numerics by default (models/README.md); ask for bf16 explicitly to use it.
     """
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
