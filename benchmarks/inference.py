@@ -1,15 +1,20 @@
 """Benchmark: `netra predict` against the transformers pipelines a user would otherwise call.
 
 On one model folder of IndoBERT-base size (BertConfig defaults, the vendored IndoBERT vocabulary,
-random weights with a fixed seed) and one set of documents, each variant runs in its own
-subprocess, so that peak memory (VmHWM from /proc) is its own:
+random weights with a fixed seed; see `build_model`) and one set of documents, each variant runs
+in its own subprocess, so that peak memory (VmHWM from /proc) is its own:
 
-- pipeline-simple: `pipeline("token-classification", aggregation_strategy="simple", stride=S)` plus
-  `pipeline("text-classification", top_k=None, truncation=True)`, called on the list of texts.
+- pipeline-simple: `pipeline("token-classification", aggregation_strategy="simple", stride=S)` on
+  the tagger plus `pipeline("text-classification", top_k=None, truncation=True)` on a sequence
+  classifier of the same size, called on the list of texts.
 - pipeline-first: the same with `aggregation_strategy="first"`, the decision policy netra uses
   (each word labelled from its first subtoken); the fair reference for span agreement.
-- netra-fp32 / netra-bf16: `netra predict` in fp32 and with bf16 autocast (where supported).
+- netra-fp32 / netra-bf16: `netra predict` in fp32 and with bf16 autocast (where supported), on
+  the layout train.py writes by default: the article-type head reads the tagger's encoder, so
+  every window goes through one encoder once.
 - netra-mem: the fastest netra variant on a tenth of the documents, to show that memory is flat.
+- netra-own (not run by default): netra fp32 with the pipelines' two models (a classifier with an
+  encoder of its own, `model.classifier_encoder: own`), to show what the shared encoder buys.
 
 Each variant's time includes loading the models and writing its output. Tokens are counted once,
 as IndoBERT subtokens of the texts without special tokens. Agreement is the micro F1 of one
@@ -38,13 +43,23 @@ TOKENIZER = ROOT / "data" / "tokenizers" / "indobert-base-p1"
 CORPORA = Path(os.environ.get("NETRA_CORPORA", ROOT.parent / "shared" / "corpora"))
 # Cased news text whose labels (PER/ORG/LOC) are netra labels: rebuilt into multi-sentence articles.
 CORPUS_FILES = ["idner-news-2k/test.txt", "idner-news-2k/dev.txt"]
-VARIANTS = ["pipeline-simple", "pipeline-first", "netra-fp32", "netra-bf16", "netra-mem"]
+VARIANTS = ["pipeline-simple", "pipeline-first", "netra-fp32", "netra-bf16", "netra-mem", "netra-own"]
+DEFAULT_VARIANTS = VARIANTS[:5]
 
 
 # -- inputs ---------------------------------------------------------------------------------------
 
 def build_model(folder: Path, *, seed: int) -> None:
-    """A tagger and a classifier of IndoBERT-base size with random weights, in netra's layout."""
+    """Random IndoBERT-base-size models in netra's layout, and the classifier a pipeline user needs.
+
+    - tagger/: a BertForTokenClassification, as train.py writes it;
+    - classifier/: an article-type head on the tagger's encoder (model.classifier_encoder: shared,
+      train.py's default), which the pipelines cannot load;
+    - pipeline-classifier/: a BertForSequenceClassification of the same size, the second model a
+      user of the text-classification pipeline needs (and what classifier_encoder: own trains);
+    - own/: tagger/ and pipeline-classifier/ side by side (symlinks), for the netra-own variant.
+    """
+    import numpy as np
     import torch
     from transformers import (
         AutoTokenizer,
@@ -54,25 +69,42 @@ def build_model(folder: Path, *, seed: int) -> None:
     )
 
     from netra import __version__
+    from netra.inference import ArticleHead
     from netra.schema import load_schema
 
     schema = load_schema()
     tok = AutoTokenizer.from_pretrained(TOKENIZER)
-    for task, labels, cls in (("tagger", schema.bio_tags(), BertForTokenClassification),
-                              ("classifier", list(schema.article_types), BertForSequenceClassification)):
+    types = list(schema.article_types)
+
+    def meta(task: str, labels: list[str], **extra: object) -> str:
+        return json.dumps({"task": task, "netra_version": __version__, "labels": labels, "schema": schema.to_dict(),
+                           "config": {"benchmark": "random IndoBERT-base-size weights", "seed": seed},
+                           "metrics": {}, "selected_by": "none", "max_length": 512, "stride": 128, **extra},
+                          indent=2)
+
+    for name, task, labels, cls in (("tagger", "tagger", schema.bio_tags(), BertForTokenClassification),
+                                    ("pipeline-classifier", "classifier", types, BertForSequenceClassification)):
         torch.manual_seed(seed)
         extra = {"problem_type": "multi_label_classification"} if task == "classifier" else {}
         config = BertConfig(vocab_size=len(tok), id2label=dict(enumerate(labels)),
                             label2id={x: i for i, x in enumerate(labels)}, **extra)
-        out = folder / task
+        out = folder / name
         cls(config).eval().save_pretrained(out)
         tok.save_pretrained(out)
-        meta = {"task": task, "netra_version": __version__, "labels": labels, "schema": schema.to_dict(),
-                "config": {"benchmark": "random IndoBERT-base-size weights", "seed": seed},
-                "metrics": {}, "selected_by": "none", "max_length": 512, "stride": 128}
-        if task == "classifier":
-            meta.update(thresholds=dict.fromkeys(labels, 0.5), pooling="mean")
-        (out / "netra.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        clf_extra = {"thresholds": dict.fromkeys(types, 0.5), "pooling": "mean"} if task == "classifier" else {}
+        (out / "netra.json").write_text(meta(task, labels, **clf_extra), encoding="utf-8")
+        hidden = config.hidden_size
+    rng = np.random.default_rng(seed)
+    (folder / "classifier").mkdir(parents=True, exist_ok=True)
+    ArticleHead(rng.normal(0, 0.02, (len(types), hidden)).astype(np.float32),
+                np.zeros(len(types), dtype=np.float32)).save(folder / "classifier")
+    (folder / "classifier" / "netra.json").write_text(
+        meta("classifier", types, thresholds=dict.fromkeys(types, 0.5), pooling="mean",
+             encoder={"shared_with": "../tagger"}), encoding="utf-8")
+    (folder / "own").mkdir(exist_ok=True)
+    for link, target in (("tagger", "../tagger"), ("classifier", "../pipeline-classifier")):
+        if not (folder / "own" / link).exists():
+            (folder / "own" / link).symlink_to(target)
 
 
 def build_documents(n: int, *, seed_every: int) -> list[dict]:
@@ -123,7 +155,7 @@ def run_pipeline(args: argparse.Namespace, docs: list[dict], out: Path) -> None:
     strategy = args.variant.removeprefix("pipeline-")
     ner = pipeline("token-classification", model=str(args.model / "tagger"), aggregation_strategy=strategy,
                    stride=args.stride, device=device)
-    clf = pipeline("text-classification", model=str(args.model / "classifier"), top_k=None, device=device)
+    clf = pipeline("text-classification", model=str(args.model / "pipeline-classifier"), top_k=None, device=device)
     texts = [d["text"] for d in docs]
     entities = ner(texts)
     types = clf(texts, truncation=True)
@@ -137,7 +169,8 @@ def run_netra(args: argparse.Namespace, docs_path: Path, out: Path) -> None:
     from netra.cli import main
 
     precision = "bf16" if args.variant == "netra-bf16" else args.mem_precision if args.variant == "netra-mem" else "fp32"
-    status = main(["predict", "--model", str(args.model), "--input", str(docs_path), "--output", str(out),
+    model = args.model / "own" if args.variant == "netra-own" else args.model
+    status = main(["predict", "--model", str(model), "--input", str(docs_path), "--output", str(out),
                    "--device", args.device, "--precision", precision, "--batch-size", str(args.batch_size),
                    "--max-length", "512", "--stride", str(args.stride), "--no-progress"])
     if status:
@@ -204,7 +237,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=200, help="number of documents (default 200)")
     ap.add_argument("--seed-every", type=int, default=4, help="every N-th document is a seed article (default 4)")
-    ap.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {VARIANTS}")
+    ap.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
+                    help=f"comma-separated subset of {VARIANTS} (default: all but netra-own)")
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "bench-indobert-base-random",
                     help="model folder; built (random IndoBERT-base size) when missing")
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "bench-inference", help="outputs and results")
@@ -233,7 +267,7 @@ def main() -> None:
     if "netra-bf16" in variants and not reused and not bf16_supported(torch.device(args.device)):
         print("note: no bf16 on this device; skipping netra-bf16", file=sys.stderr)
         variants.remove("netra-bf16")
-    if not (args.model / "tagger" / "netra.json").exists():
+    if not all((args.model / f / "netra.json").exists() for f in ("tagger", "classifier", "pipeline-classifier")):
         print(f"building the benchmark model in {args.model} ...", file=sys.stderr)
         build_model(args.model, seed=args.seed)
     args.work.mkdir(parents=True, exist_ok=True)

@@ -6,16 +6,23 @@ Usage::
 
 Chromium runs with a throw-away profile and every background service off, so it neither needs
 nor tries the network. Install it with `apt-get install chromium` (Debian) if it is missing.
+
+`read_png` and `colours` read such a screenshot back (numpy only, no imaging library), so that a
+test can check which colours made it onto the page.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 from pathlib import Path
+
+import numpy as np
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -62,6 +69,79 @@ def screenshot(
         raise RuntimeError(f"{browser} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
     tmp_png.replace(png)
     return png
+
+
+def read_png(path: str | Path) -> np.ndarray:
+    """Decode an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes) into RGB pixels.
+
+    Returns a uint8 array of shape (height, width, 3); an alpha channel is dropped. Raises
+    ValueError for a file that is not a PNG or a PNG of another kind (palette, 16-bit, interlaced).
+
+    Example::
+
+        pixels = read_png("/tmp/report.png")
+        height, width, _ = pixels.shape
+    """
+    data = Path(path).read_bytes()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path}: not a PNG")
+    pos, idat, header = 8, bytearray(), None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    if header is None:
+        raise ValueError(f"{path}: PNG without an IHDR chunk")
+    width, height, depth, colour_type, _, _, interlace = header
+    if depth != 8 or colour_type not in (2, 6) or interlace != 0:
+        raise ValueError(f"{path}: only 8-bit RGB(A), non-interlaced PNGs are read "
+                         f"(got depth {depth}, colour type {colour_type}, interlace {interlace})")
+    bpp = 3 if colour_type == 2 else 4
+    stride = width * bpp
+    raw = np.frombuffer(zlib.decompress(bytes(idat)), dtype=np.uint8).reshape(height, stride + 1)
+    rows = np.zeros((height, stride), dtype=np.uint8)
+    prev = np.zeros(stride, dtype=np.int32)
+    for y in range(height):
+        kind, line = raw[y, 0], raw[y, 1:].astype(np.int32)
+        if kind == 1:  # Sub: a running sum per channel
+            line = line.reshape(-1, bpp).cumsum(axis=0).reshape(-1) % 256
+        elif kind == 2:  # Up
+            line = (line + prev) % 256
+        elif kind in (3, 4):  # Average, Paeth: each byte depends on the one decoded before it
+            out, up = [0] * bpp + line.tolist(), [0] * bpp + prev.tolist()
+            for i in range(bpp, stride + bpp):
+                a, b, c = out[i - bpp], up[i], up[i - bpp]
+                if kind == 3:
+                    out[i] = (out[i] + (a + b) // 2) & 255
+                else:
+                    pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                    out[i] = (out[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+            line = np.array(out[bpp:], dtype=np.int32)
+        rows[y] = line
+        prev = line
+    return rows.reshape(height, width, bpp)[:, :, :3].copy()
+
+
+def colours(pixels: np.ndarray) -> set[tuple[int, int, int]]:
+    """The distinct (r, g, b) colours in an (..., 3) array of pixels, e.g. a slice of `read_png`'s.
+
+    Example::
+
+        half = pixels.shape[1] // 2
+        assert hex_rgb("#d00000") in colours(pixels[:, half:])   # red somewhere in the right half
+    """
+    p = pixels.reshape(-1, 3).astype(np.int32)
+    packed = np.unique((p[:, 0] << 16) | (p[:, 1] << 8) | p[:, 2])
+    return {(int(v) >> 16, (int(v) >> 8) & 255, int(v) & 255) for v in packed}
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    """`"#d00000"` -> `(208, 0, 0)`: a CSS colour as `colours` reports it."""
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertForTokenClassification
 
 from netra import __version__
+from netra.inference import ArticleHead
 from netra.schema import load_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,8 +59,12 @@ def save_model_folder(model, tokenizer, folder: Path, *, task: str, labels: list
 
 def make_run(root: Path, *, seed: int = 0, hidden: int = 128, layers: int = 2, heads: int = 2,
              max_length: int = 64, stride: int = 16, thresholds: dict[str, float] | None = None,
-             tagger: bool = True, classifier: bool = True) -> Path:
-    """Write a models/<run>-style folder with random tiny models and return its path."""
+             tagger: bool = True, classifier: bool = True, shared: bool = False) -> Path:
+    """Write a models/<run>-style folder with random tiny models and return its path.
+
+    `shared`: the classifier is a random ArticleHead on the tagger's encoder
+    (model.classifier_encoder: shared) instead of a model of its own.
+    """
     tok = AutoTokenizer.from_pretrained(TOKENIZER)
     schema = load_schema()
     if tagger:
@@ -68,7 +74,20 @@ def make_run(root: Path, *, seed: int = 0, hidden: int = 128, layers: int = 2, h
                                                        heads=heads)).eval()
         save_model_folder(model, tok, root / "tagger", task="tagger", labels=tags, max_length=max_length,
                           stride=stride)
-    if classifier:
+    if classifier and shared:
+        types = list(schema.article_types)
+        rng = np.random.default_rng(seed + 1)
+        folder = root / "classifier"
+        folder.mkdir(parents=True, exist_ok=True)
+        ArticleHead(rng.normal(0, 1, (len(types), hidden)).astype(np.float32),
+                    rng.normal(0, 0.1, len(types)).astype(np.float32)).save(folder)
+        meta = {"task": "classifier", "netra_version": __version__, "labels": types,
+                "schema": schema.to_dict(), "config": {"model": {"name": "tiny-random-head"}}, "metrics": {},
+                "selected_by": "none", "max_length": max_length, "stride": stride,
+                "encoder": {"shared_with": "../tagger"}, "pooling": "mean",
+                "thresholds": thresholds or dict.fromkeys(types, 0.5)}
+        (folder / "netra.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    elif classifier:
         torch.manual_seed(seed + 1)
         types = list(schema.article_types)
         model = BertForSequenceClassification(bert_config(

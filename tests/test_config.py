@@ -130,3 +130,10 @@ def test_source_with_unknown_or_missing_key_is_an_error():
         load_config(None, ["data.sources=[{format: conll}]"])
     with pytest.raises(ConfigError, match="positive weight"):
         load_config(None, ["data.sources=[{path: a, weight: 0}]"])
+
+
+def test_shared_classifier_needs_the_tagger_task():
+    with pytest.raises(ConfigError, match="training.tasks must include 'tagger'"):
+        load_config(ROOT / "configs" / "tiny.yaml", ["training.tasks=[classifier]"])
+    cfg = load_config(ROOT / "configs" / "tiny.yaml", ["training.tasks=[classifier]", "model.classifier_encoder=own"])
+    assert cfg.model.classifier_encoder == "own"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
@@ -167,3 +168,61 @@ def test_bf16_agrees_closely_with_fp32(run_dir, predictor):
     overlap = len(set(a) & set(b))
     assert 2 * overlap / (len(a) + len(b)) > 0.8
     assert bf16.model_info["precision"] == "bf16"
+
+
+# -- a classifier on the tagger's encoder (model.classifier_encoder: shared) --------------------
+
+
+@pytest.fixture(scope="module")
+def shared_dir(tmp_path_factory):
+    return make_run(tmp_path_factory.mktemp("models") / "shared", max_length=64, stride=16, shared=True)
+
+
+def count_forwards(model):
+    calls = []
+    handle = model.register_forward_pre_hook(lambda _m, _a, _k: calls.append(1), with_kwargs=True)
+    return calls, handle
+
+
+def test_shared_classifier_reads_the_tagger_pass_once_and_scores_like_running_it_alone(shared_dir):
+    both = Predictor.from_dir(shared_dir, device="cpu", precision="fp32", batch_size=3)
+    assert both.classifier.head is not None and both.classifier.model is both.tagger.model
+    docs = docs_of(TEXTS)
+    calls, handle = count_forwards(both.tagger.model)
+    try:
+        out = list(both.predict_docs(docs))
+    finally:
+        handle.remove()
+    items, _ = both._windows(both.tagger, [encode_text(t, both.tagger.tokenizer) for t in TEXTS])
+    assert len(calls) == -(-len(items) // 3)  # one pass over the windows, in batches of 3, not two
+    alone_tagger = Predictor.from_dir(shared_dir / "tagger", device="cpu", precision="fp32")
+    alone_clf = Predictor.from_dir(shared_dir / "classifier", device="cpu", precision="fp32")
+    assert alone_clf.tagger is None and alone_clf.classifier.head is not None
+    assert [d.spans for d in out] == [d.spans for d in alone_tagger.predict_docs(docs)]
+    for a, b in zip(out, alone_clf.predict_docs(docs), strict=True):
+        assert a.type_scores == pytest.approx(b.type_scores, abs=1e-5)
+        assert a.types == b.types and len(set(a.type_scores.values())) > 1
+
+
+def test_shared_head_is_the_mean_of_text_subtoken_states(shared_dir):
+    p = Predictor.from_dir(shared_dir, device="cpu", precision="fp32")
+    model, tok = p.tagger.model, p.tagger.tokenizer
+    enc = encode_text(TEXTS[1], tok)
+    ids = torch.tensor([[tok.cls_token_id, *enc.input_ids, tok.sep_token_id]])
+    with torch.inference_mode():
+        states = model.bert(input_ids=ids).last_hidden_state[0, 1:-1].mean(dim=0).numpy()
+    logits = p.classifier.head(states)
+    expected = {t: float(1 / (1 + np.exp(-x))) for t, x in zip(p.classifier.labels, logits, strict=True)}
+    got = next(iter(p.predict_docs(docs_of(TEXTS[1:2])))).type_scores
+    assert got == pytest.approx(expected, abs=1e-5)
+
+
+def test_shared_classifier_without_its_tagger_is_a_clear_error(tmp_path, shared_dir):
+    lone = tmp_path / "copied" / "classifier"
+    shutil.copytree(shared_dir / "classifier", lone)
+    with pytest.raises(ModelError, match=r"reads the encoder of the tagger in .*copied/tagger, which is missing"):
+        Predictor.from_dir(lone)
+    (lone / "head.safetensors").unlink()
+    shutil.copytree(shared_dir / "tagger", tmp_path / "copied" / "tagger")
+    with pytest.raises(ModelError, match="head.safetensors is missing"):
+        Predictor.from_dir(tmp_path / "copied")

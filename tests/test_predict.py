@@ -77,6 +77,25 @@ def test_gold_problems_do_not_stop_prediction_but_empty_text_does(run_dir, tmp_p
     assert reasons[2].startswith("duplicate id (first used on line 1")
 
 
+def test_baseline_and_predict_report_the_same_problem_for_the_same_bad_line(run_dir, tmp_path, capsys):
+    inp = write_jsonl(tmp_path / "in.jsonl", [
+        doc_line(0, TEXTS[0]),
+        '{"id": "broken", "text": "Bupati',  # a line cut in half
+        doc_line(2, "   "),
+        doc_line(3, TEXTS[3]),
+    ])
+    capsys.readouterr()
+    assert main(["baseline", "--input", str(inp), "--output", str(tmp_path / "base.jsonl")]) == 1
+    baseline_lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith(f"{inp}:")]
+    assert predict(run_dir, inp, tmp_path / "pred.jsonl") == 2
+    predict_lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith(f"{inp}:")]
+    assert predict_lines == baseline_lines
+    assert [x.split(": ")[0] for x in baseline_lines] == [f"{inp}:2", f"{inp}:3"]
+    assert "malformed JSON" in baseline_lines[0] and "'text' is empty" in baseline_lines[1]
+    errors = [json.loads(x) for x in (tmp_path / "pred.errors.jsonl").read_text().splitlines()]
+    assert [f"{e['source']}:{e['line']}: id={e['id']}: {e['reason']}" for e in errors] == baseline_lines
+
+
 def test_output_order_equals_input_order_for_folder_and_jsonl(run_dir, tmp_path):
     folder = tmp_path / "articles"
     folder.mkdir()

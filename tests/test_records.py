@@ -229,16 +229,16 @@ def load_screenshot_module():
 @pytest.mark.skipif(load_screenshot_module().find_chromium() is None,
                     reason="no chromium, chromium-browser or google-chrome on PATH (apt-get install chromium)")
 def test_records_html_renders_table_and_highlights_in_headless_chromium(tmp_path):
-    from test_report import png_colours_by_half, rgb  # the one PNG decoder in the test suite
-
     page, png = tmp_path / "records.html", tmp_path / "records.png"
     status = run_cli(tmp_path, "--input", str(SEEDS / "gold.jsonl"), "--output", str(tmp_path / "r.jsonl"),
                      "--html", str(page))
     assert status == 0
-    load_screenshot_module().screenshot(page, png, width=1400, height=1400)
-    width, height, left, right = png_colours_by_half(png)
+    shot = load_screenshot_module()
+    shot.screenshot(page, png, width=1400, height=1400)
+    pixels, rgb = shot.read_png(png), shot.hex_rgb
+    height, width, _ = pixels.shape
     assert (width, height) == (1400, 1400)
-    colours = left | right
+    colours = shot.colours(pixels)
     assert len(colours) > 50, "page rendered (almost) blank"
     assert rgb("#eeeeff") in colours  # the table header
     colors = load_schema().colors

@@ -139,55 +139,23 @@ def load_screenshot_module():
     return module
 
 
-def png_colours_by_half(path: Path) -> tuple[int, int, set, set]:
-    """Decode an 8-bit RGB(A) PNG; return width, height and the RGB colours of the left and right halves."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat = 8, bytearray()
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        body = data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    assert depth == 8 and colour_type in (2, 6) and interlace == 0
-    bpp = 3 if colour_type == 2 else 4
-    stride = width * bpp
-    raw = np.frombuffer(zlib.decompress(bytes(idat)), dtype=np.uint8).reshape(height, stride + 1)
-    rows = np.zeros((height, stride), dtype=np.uint8)
-    prev = np.zeros(stride, dtype=np.int32)
-    for y in range(height):
-        kind, line = raw[y, 0], raw[y, 1:].astype(np.int32)
-        if kind == 1:  # Sub: a running sum per channel
-            line = line.reshape(-1, bpp).cumsum(axis=0).reshape(-1) % 256
-        elif kind == 2:  # Up
-            line = (line + prev) % 256
-        elif kind in (3, 4):  # Average, Paeth: each byte depends on the one decoded before it
-            out, up = [0] * bpp + line.tolist(), [0] * bpp + prev.tolist()
-            for i in range(bpp, stride + bpp):
-                a, b, c = out[i - bpp], up[i], up[i - bpp]
-                if kind == 3:
-                    out[i] = (out[i] + (a + b) // 2) & 255
-                else:
-                    pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                    out[i] = (out[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-            line = np.array(out[bpp:], dtype=np.int32)
-        rows[y] = line
-        prev = line
-    pixels = rows.reshape(height, width, bpp).astype(np.int32)
-    packed = (pixels[:, :, 0] << 16) | (pixels[:, :, 1] << 8) | pixels[:, :, 2]
-    half = width // 2
+def test_read_png_decodes_rgba_to_rgb_and_rejects_other_files(tmp_path):
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    def colours(part: np.ndarray) -> set[tuple[int, int, int]]:
-        return {(int(v) >> 16, (int(v) >> 8) & 255, int(v) & 255) for v in np.unique(part)}
-
-    return width, height, colours(packed[:, :half]), colours(packed[:, half:])
-
-
-def rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    shot = load_screenshot_module()
+    # two RGBA rows: the first unfiltered, the second filtered "Up" (adds the row above)
+    rows = b"\x00" + bytes([255, 0, 0, 255, 0, 255, 0, 128]) + b"\x02" + bytes([0, 0, 208, 0, 0, 0, 0, 0])
+    png = tmp_path / "tiny.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 6, 0, 0, 0))
+                    + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    pixels = shot.read_png(png)
+    assert pixels.shape == (2, 2, 3) and pixels.dtype == np.uint8
+    assert pixels.tolist() == [[[255, 0, 0], [0, 255, 0]], [[255, 0, 208], [0, 255, 0]]]
+    assert shot.colours(pixels[:, 1:]) == {(0, 255, 0)} and shot.hex_rgb("#ff00d0") in shot.colours(pixels)
+    (tmp_path / "x.png").write_bytes(b"GIF89a")
+    with pytest.raises(ValueError, match="not a PNG"):
+        shot.read_png(tmp_path / "x.png")
 
 
 @pytest.mark.slow
@@ -197,8 +165,11 @@ def test_report_html_renders_in_headless_chromium(tmp_path):
     _, html = report()
     page, png = tmp_path / "report.html", tmp_path / "shot.png"
     page.write_text(html, encoding="utf-8")
-    load_screenshot_module().screenshot(page, png, width=1400, height=2000)
-    width, height, left, right = png_colours_by_half(png)
+    shot = load_screenshot_module()
+    shot.screenshot(page, png, width=1400, height=2000)
+    pixels, rgb = shot.read_png(png), shot.hex_rgb
+    height, width, _ = pixels.shape
+    left, right = shot.colours(pixels[:, : width // 2]), shot.colours(pixels[:, width // 2 :])
     assert (width, height) == (1400, 2000)
     assert len(left) > 20  # text, tables and highlights, not a blank page
     colours = load_schema().colors

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoTokenizer, pipeline
@@ -26,6 +27,7 @@ from netra.training import (
     check_span_labels,
     choose_thresholds,
     classifier_rows,
+    fit_article_head,
     last_complete_checkpoint,
     load_tokenizer,
     pool_articles,
@@ -259,15 +261,19 @@ def test_tiny_run_writes_the_agreed_layout(tiny_run):
     out, summary, _ = tiny_run
     for folder in (out / "tagger", out / "classifier", out / "last" / "tagger", out / "last" / "classifier"):
         meta = json.loads((folder / "netra.json").read_text())
-        assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+        if meta["task"] == "tagger":
+            assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+        else:  # model.classifier_encoder: shared (the default): a head on the tagger's encoder
+            assert (folder / "head.safetensors").is_file() and not (folder / "model.safetensors").exists()
+            assert meta["encoder"] == {"shared_with": "../tagger"}
         assert meta["config"]["training"]["output_dir"] == str(out)
         tiny = load_config(TINY).model
         assert meta["max_length"] == tiny.max_length and meta["stride"] == tiny.stride
     clf = json.loads((out / "classifier" / "netra.json").read_text())
     assert clf["pooling"] == "mean" and set(clf["thresholds"]) == set(load_schema().article_types)
-    assert clf["selected_by"] == "types_micro_f"
-    config = json.loads((out / "classifier" / "config.json").read_text())
-    assert config["problem_type"] == "multi_label_classification"
+    assert clf["selected_by"] == "the tagger's encoder (best and last)"
+    # best and last heads were each fitted on their own tagger's encoder
+    assert (out / "classifier" / "head.safetensors").read_bytes() != (out / "last" / "classifier" / "head.safetensors").read_bytes()
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "done" and run["selected_by"]["tagger"] == "ents_f"
     assert "ents_f" in (out / "train.log").read_text()
@@ -296,11 +302,12 @@ def test_same_seed_gives_identical_weights(tmp_path):
 
 
 def _train_cmd(out: Path, *extra: str) -> list[str]:
-    # A very small model and run: the test is about steps and checkpoints, not quality.
+    # A very small model and run: the test is about steps and checkpoints, not quality. The classifier
+    # gets an encoder of its own, so that its Trainer checkpoints are resumed too.
     return [sys.executable, str(ROOT / "train.py"), "--config", str(TINY), f"training.output_dir={out}",
             "model.hidden_size=32", "model.num_hidden_layers=1", "model.num_attention_heads=2",
             "model.max_length=64", "model.stride=16", "training.epochs=2",
-            "training.eval_every=4",
+            "training.eval_every=4", "model.classifier_encoder=own",
             "training.save_total_limit=3", *extra]
 
 
@@ -377,3 +384,38 @@ def test_read_source_maps_labels_and_records_annotated_labels(tmp_path, schema):
     assert doc.annotated_labels == ["PER", "ORG", "LOC"]
     with pytest.raises(TrainingError, match="not found"):
         read_source(SourceConfig(str(tmp_path / "none.conll"), format="conll"), schema=schema)
+
+
+# -- the article-type head on a shared encoder ---------------------------------------------------
+
+
+def test_article_head_fits_types_carried_by_one_feature_and_takes_raw_features():
+    rng = np.random.default_rng(0)
+    # 40 articles of 1-3 windows; type 0 present when feature 3 is high, type 1 when feature 7 is
+    # low. The features are far from standardised (offset 50, scale 10): the head must fold that in.
+    feats, targets = [], []
+    for k in range(40):
+        a, b = k % 2, (k // 2) % 2
+        x = rng.normal(0, 1, (1 + k % 3, 16))
+        x[:, 3] += 3 * a
+        x[:, 7] -= 3 * b
+        feats.append(50 + 10 * x)
+        targets.append([a, b])
+    head = fit_article_head(feats, np.array(targets, dtype=np.float32), pooling="mean", steps=300, l2=0.01)
+    probs = np.array([1 / (1 + np.exp(-head(f).mean(axis=0))) for f in feats])
+    assert ((probs > 0.5) == np.array(targets, dtype=bool)).all(), probs
+    # the informative features carry the largest weights (per standard deviation of the feature)
+    scaled = np.abs(head.weight * np.concatenate(feats).std(axis=0))
+    assert np.argmax(scaled[0]) == 3 and np.argmax(scaled[1]) == 7
+    # deterministic: same inputs, same head
+    again = fit_article_head(feats, np.array(targets, dtype=np.float32), pooling="mean", steps=300, l2=0.01)
+    assert np.array_equal(head.weight, again.weight)
+
+
+def test_article_head_l2_shrinks_weights():
+    rng = np.random.default_rng(1)
+    feats = [rng.normal(0, 1, (2, 8)) for _ in range(6)]
+    targets = np.array([[k % 2] for k in range(6)], dtype=np.float32)
+    loose = fit_article_head(feats, targets, pooling="max", steps=200, l2=0.0)
+    tight = fit_article_head(feats, targets, pooling="max", steps=200, l2=1.0)
+    assert np.abs(tight.weight).sum() < 0.2 * np.abs(loose.weight).sum()

@@ -53,9 +53,10 @@ from tqdm import tqdm
 
 from netra import __version__
 from netra.docs import Doc, Span, write_docs
+from netra.inputs import InputError, input_records
 from netra.relations import link_holds
 from netra.schema import Schema, load_schema
-from netra.validate import Problem, iter_records
+from netra.validate import Problem
 from netra.words import Word, tokenize
 
 MODEL_NAME = "netra-baseline"
@@ -1211,33 +1212,8 @@ class BaselineTagger:
 # Inputs
 
 
-class InputError(ValueError):
-    """The input path cannot be read at all (missing, wrong kind, empty folder)."""
-
-
 def _print_problem(problem: Problem) -> None:
     print(problem, file=sys.stderr)
-
-
-def _read_txt(path: Path, report: Callable[[Problem], None]) -> Doc | None:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        report(
-            Problem(
-                str(path),
-                None,
-                path.stem,
-                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                "re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8",
-            )
-        )
-        return None
-    if not text.strip():
-        report(Problem(str(path), None, path.stem, "file is empty", "remove it or give it the article text"))
-        return None
-    return Doc(id=path.stem, text=text, meta={"source": str(path)})
 
 
 def read_inputs(
@@ -1245,10 +1221,11 @@ def read_inputs(
 ) -> list[Doc]:
     """Read articles from a netra JSONL file, one .txt file, or a folder of .txt files.
 
-    Bad records are reported through `report` (default: printed to stderr as
-    `FILE[:LINE]: id=ID: what (fix)`) and skipped; the rest are returned. A .txt file is one
-    article, its id the file name without suffix; a folder's .txt files are read in name order.
-    JSONL goes through `netra.validate.iter_records`, so its documents are fully validated.
+    The reading is `netra.inputs.input_records` with `strict=True`: JSONL goes through
+    `netra.validate.iter_records`, so its documents are fully validated. Bad records are reported
+    through `report` (default: printed to stderr as `FILE[:LINE]: id=ID: what (fix)`) and skipped;
+    warnings are reported too. The rest are returned. A .txt file is one article, its id the file
+    name without suffix; a folder's .txt files are read in name order.
 
     Raises:
         InputError: the path does not exist, is of an unknown kind, or is a folder without .txt files.
@@ -1257,29 +1234,14 @@ def read_inputs(
 
         docs = read_inputs("articles/")   # articles/a.txt, articles/b.txt -> ids "a", "b"
     """
-    p = Path(path)
     report = report or _print_problem
-    kinds = "give a netra .jsonl file, a .txt file or a folder of .txt files"
-    if not p.exists():
-        raise InputError(f"{p}: no such file or folder ({kinds})")
-    if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() == ".txt")
-        if not files:
-            raise InputError(f"{p}: the folder has no .txt files ({kinds})")
-        return [d for f in files if (d := _read_txt(f, report)) is not None]
-    suffix = p.suffix.lower()
-    if suffix == ".txt":
-        doc = _read_txt(p, report)
-        return [doc] if doc is not None else []
-    if suffix == ".jsonl":
-        docs = []
-        for rec in iter_records(p, schema=schema):
-            for problem in rec.problems:
-                report(problem)
-            if rec.doc is not None:
-                docs.append(rec.doc)
-        return docs
-    raise InputError(f"{p}: unknown input kind '{p.suffix}' ({kinds})")
+    docs = []
+    for rec in input_records(path, strict=True, schema=schema):
+        for problem in rec.problems:
+            report(problem)
+        if rec.doc is not None:
+            docs.append(rec.doc)
+    return docs
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,6 +78,9 @@ class ModelConfig:
     max_length: int = 512  # model positions per window, [CLS] and [SEP] included
     stride: int = 128  # sub-tokens shared by consecutive windows
     pooling: Literal["mean", "max"] = "mean"  # how the classifier pools the logits of an article's windows
+    # shared: the classifier is a linear head on the trained tagger's encoder (one forward pass per
+    # window serves both at prediction); own: a second encoder fine-tuned for the article types.
+    classifier_encoder: Literal["shared", "own"] = "shared"
     # Sizes for init: random (ignored for pretrained models).
     hidden_size: int = 256
     num_hidden_layers: int = 4
@@ -99,6 +102,10 @@ class TrainingConfig:
     classifier_batch_size: int = 4  # classifier: whole articles (all their windows) per device and step
     learning_rate: float = 5e-5
     classifier_learning_rate: float | None = None  # None = learning_rate
+    # model.classifier_encoder: shared fits the head (full batch, Adam) on the frozen encoder's features
+    # with these; the classifier_* settings above apply to classifier_encoder: own.
+    classifier_head_steps: int = 300
+    classifier_head_l2: float = 0.01
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     gradient_accumulation_steps: int = 1
@@ -338,6 +345,12 @@ def _check_values(config: Config, *, origins: dict[str, str], source: str) -> No
         ("training.eval_every", t.eval_every >= 0, "must be 0 (every epoch) or a number of steps"),
         ("training.tasks", bool(t.tasks) and len(set(t.tasks)) == len(t.tasks),
          "must list 'tagger' and/or 'classifier', each once"),
+        ("model.classifier_encoder",
+         m.classifier_encoder == "own" or "classifier" not in t.tasks or "tagger" in t.tasks,
+         "= shared puts the classifier on the tagger's encoder, so training.tasks must include 'tagger' "
+         "(or set model.classifier_encoder=own)"),
+        ("training.classifier_head_steps", t.classifier_head_steps >= 1, "must be at least 1"),
+        ("training.classifier_head_l2", t.classifier_head_l2 >= 0, "must be >= 0"),
         ("data.dev_fraction", 0.0 <= d.dev_fraction < 1.0, "must be in [0, 1)"),
         ("data.train_weight", d.train_weight > 0, "must be positive"),
         ("data.sources", all(s.weight > 0 for s in d.sources), "must each have a positive weight"),

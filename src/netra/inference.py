@@ -6,6 +6,11 @@ are sorted by length into batches (little padding), run under `torch.inference_m
 autocast when asked for), and merged back per document: the tagger's windows by centrality, the
 classifier's chunks by pooling. Documents come out in input order.
 
+A classifier trained with `model.classifier_encoder: shared` (the default) has no encoder of its
+own: it is a linear `ArticleHead` on the mean of the tagger encoder's sub-token states. Then each
+window goes through the encoder ONCE and both the tags and the article-type logits are read from
+that pass, half the work of running two models.
+
 Example::
 
     predictor = Predictor.from_dir("models/run1")
@@ -27,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors.numpy import load_file, save_file
 from tqdm import tqdm
 from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
 
@@ -47,12 +53,76 @@ except ImportError:  # pragma: no cover - depends on which modules are installed
     link_holds = None
 
 META_FILE = "netra.json"
+HEAD_FILE = "head.safetensors"
 TASKS = ("tagger", "classifier")
 DEFAULT_STRIDE = 128
 
 
 class ModelError(ValueError):
     """A model folder that netra cannot use; the message says how to fix it."""
+
+
+@dataclass
+class ArticleHead:
+    """Article-type logits of one window from a shared encoder: `weight @ features + bias`.
+
+    `features` is `mean_pool` of the encoder's last hidden states over the window's text
+    sub-tokens. Stored as `head.safetensors` (weight: n_types x hidden, bias: n_types).
+    """
+
+    weight: np.ndarray
+    bias: np.ndarray
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        return features @ self.weight.T + self.bias
+
+    def save(self, folder: Path) -> None:
+        save_file({"weight": np.ascontiguousarray(self.weight, dtype=np.float32),
+                   "bias": np.ascontiguousarray(self.bias, dtype=np.float32)}, str(folder / HEAD_FILE))
+
+    @classmethod
+    def load(cls, folder: Path, *, n_types: int) -> ArticleHead:
+        path = folder / HEAD_FILE
+        if not path.is_file():
+            raise ModelError(f"{folder}: {HEAD_FILE} is missing; this classifier folder is incomplete, train it again")
+        tensors = load_file(str(path))
+        weight, bias = tensors.get("weight"), tensors.get("bias")
+        if weight is None or bias is None or weight.ndim != 2 or weight.shape[0] != n_types or bias.shape != (n_types,):
+            raise ModelError(f"{path}: expected weight ({n_types}, hidden) and bias ({n_types},) for the "
+                             f"{n_types} labels of netra.json; the folder was edited or mixed from two runs")
+        return cls(weight.astype(np.float32), bias.astype(np.float32))
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """(B, L, H) states -> (B, H): the mean over each window's text sub-tokens.
+
+    [CLS] (position 0), [SEP] (the last unpadded position) and padding are left out.
+    """
+    mask = attention_mask.clone()
+    mask[:, 0] = 0
+    mask[torch.arange(len(mask), device=mask.device), attention_mask.sum(dim=1) - 1] = 0
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
+
+
+def forward_with_states(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token logits and the last hidden states (the token head's input) from one forward pass.
+
+    The states are caught on their way into the model's `classifier` layer (every
+    AutoModelForTokenClassification in transformers names its head so), which keeps no other
+    layer's output alive; models without one fall back to `output_hidden_states`.
+    """
+    head = getattr(model, "classifier", None)
+    if isinstance(head, torch.nn.Module):
+        seen: list[torch.Tensor] = []
+        handle = head.register_forward_pre_hook(lambda _module, args: seen.append(args[0]))
+        try:
+            logits = model(**batch).logits
+        finally:
+            handle.remove()
+        return logits, seen[-1]
+    out = model(**batch, output_hidden_states=True)
+    return out.logits, out.hidden_states[-1]
 
 
 @dataclass
@@ -67,6 +137,7 @@ class LoadedModel:
     max_tokens: int  # window length without [CLS]/[SEP]
     stride: int
     meta: dict[str, Any] = field(default_factory=dict)
+    head: ArticleHead | None = None  # a classifier on the tagger's encoder (then `model` is the tagger's)
 
     @property
     def thresholds(self) -> dict[str, float]:
@@ -121,18 +192,25 @@ def load_model(
     device: torch.device,
     max_length: int | None = None,
     stride: int | None = None,
+    encoder: LoadedModel | None = None,
 ) -> LoadedModel:
     """Load one tagger or classifier folder (weights, tokenizer, netra.json).
 
     Args:
-        folder: a folder holding netra.json and a Hugging Face model.
+        folder: a folder holding netra.json and a Hugging Face model, or (a classifier on a shared
+            encoder) netra.json and head.safetensors.
         device: where to put the model.
         max_length: window length including [CLS]/[SEP]; default from netra.json.
         stride: overlap between windows in subtokens; default from netra.json.
+        encoder: the tagger already loaded from the folder a shared classifier points at; it is
+            used instead of loading that folder a second time.
     """
     folder = Path(folder)
     meta = _read_meta(folder)
     task = meta["task"]
+    if task == "classifier" and meta.get("encoder"):
+        return _load_shared_classifier(folder, meta, device=device, max_length=max_length, stride=stride,
+                                       encoder=encoder)
     auto = AutoModelForTokenClassification if task == "tagger" else AutoModelForSequenceClassification
     model = auto.from_pretrained(folder).to(device).eval()
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -153,6 +231,43 @@ def load_model(
     if not 0 <= stride < max_length - 2:
         raise ModelError(f"stride {stride} must be at least 0 and below max length - 2 = {max_length - 2}")
     return LoadedModel(task, folder, model, tokenizer, labels, max_length - 2, stride, meta)
+
+
+def shared_encoder_dir(folder: Path, meta: dict[str, Any]) -> Path:
+    """The tagger folder whose encoder a shared classifier reads (netra.json "encoder")."""
+    rel = (meta.get("encoder") or {}).get("shared_with")
+    if not isinstance(rel, str) or not rel:
+        raise ModelError(f"{folder / META_FILE}: 'encoder' must be {{\"shared_with\": \"<tagger folder>\"}}")
+    return (folder / rel).resolve()
+
+
+def _load_shared_classifier(
+    folder: Path,
+    meta: dict[str, Any],
+    *,
+    device: torch.device,
+    max_length: int | None,
+    stride: int | None,
+    encoder: LoadedModel | None,
+) -> LoadedModel:
+    where = shared_encoder_dir(folder, meta)
+    if encoder is None or encoder.path.resolve() != where:
+        if not (where / META_FILE).is_file():
+            raise ModelError(
+                f"{folder}: this classifier reads the encoder of the tagger in {where}, which is missing; "
+                "keep the run folder whole (tagger/ beside classifier/) when copying a model"
+            )
+        encoder = load_model(where, device=device, max_length=max_length, stride=stride)
+    if encoder.task != "tagger":
+        raise ModelError(f"{folder}: the shared encoder in {where} must be a tagger, not a {encoder.task}")
+    labels = [str(x) for x in meta["labels"]]
+    head = ArticleHead.load(folder, n_types=len(labels))
+    hidden = int(getattr(encoder.model.config, "hidden_size", head.weight.shape[1]))
+    if head.weight.shape[1] != hidden:
+        raise ModelError(f"{folder}: head.safetensors expects hidden size {head.weight.shape[1]}, the encoder "
+                         f"in {where} has {hidden}; the folders come from two different runs")
+    return LoadedModel("classifier", folder, encoder.model, encoder.tokenizer, labels, encoder.max_tokens,
+                       encoder.stride, meta, head=head)
 
 
 def _same_tokenizer(a: Any, b: Any) -> bool:
@@ -239,9 +354,11 @@ class Predictor:
                 f"or a model folder with {META_FILE} (as written by train.py)"
             )
         dev = _resolve_device(device)
-        loaded = {
-            t: load_model(f, device=dev, max_length=max_length, stride=stride) for t, f in folders.items()
-        }
+        loaded: dict[str, LoadedModel] = {}
+        for t in TASKS:  # the tagger first: a shared classifier reuses its encoder
+            if t in folders:
+                loaded[t] = load_model(folders[t], device=dev, max_length=max_length, stride=stride,
+                                       encoder=loaded.get("tagger"))
         return cls(
             tagger=loaded.get("tagger"),
             classifier=loaded.get("classifier"),
@@ -259,10 +376,16 @@ class Predictor:
             return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def _run(self, lm: LoadedModel, items: list[dict[str, list[int]]]) -> list[np.ndarray]:
-        """Logits per window item, in the items' order; windows are batched by length."""
+    def _run(
+        self, lm: LoadedModel, items: list[dict[str, list[int]]], *, features: bool = False
+    ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """Logits per window item, in the items' order; windows are batched by length.
+
+        With `features`, also each window's `mean_pool`ed last hidden states (for an ArticleHead).
+        """
         order = sorted(range(len(items)), key=lambda i: len(items[i]["input_ids"]))
         out: list[np.ndarray] = [np.empty(0)] * len(items)
+        pooled: list[np.ndarray] | None = [np.empty(0)] * len(items) if features else None
         pad_id = lm.tokenizer.pad_token_id or 0
         # One autocast region for all batches: it caches the bf16 copies of the weights, which
         # would otherwise be cast again for every batch.
@@ -275,10 +398,17 @@ class Predictor:
                     fill = pad_id if key == "input_ids" else 0
                     rows = [items[i][key] + [fill] * (width - len(items[i][key])) for i in idx]
                     batch[key] = torch.tensor(rows, dtype=torch.long, device=self.device)
-                logits = lm.model(**batch).logits.float().cpu().numpy()
+                if pooled is not None:
+                    logits_t, states = forward_with_states(lm.model, batch)
+                    feats = mean_pool(states.float(), batch["attention_mask"]).cpu().numpy()
+                    for row, i in enumerate(idx):
+                        pooled[i] = feats[row]
+                else:
+                    logits_t = lm.model(**batch).logits
+                logits = logits_t.float().cpu().numpy()
                 for row, i in enumerate(idx):
                     out[i] = logits[row, : len(items[i]["input_ids"])] if logits.ndim == 3 else logits[row]
-        return out
+        return out, pooled
 
     def _windows(self, lm: LoadedModel, encs: list[Encoding]) -> tuple[list[dict], list[list[tuple[int, int]]]]:
         items: list[dict] = []
@@ -289,6 +419,21 @@ class Predictor:
             items += build_window_inputs(enc, windows, lm.tokenizer)
         return items, per_doc
 
+    def window_features(self, docs: Sequence[Doc]) -> list[np.ndarray]:
+        """Per document, the (n_windows, hidden) `mean_pool`ed encoder states an ArticleHead reads.
+
+        Uses the tagger's encoder (or a shared classifier's); training fits the head on these.
+        """
+        lm = self.tagger or self.classifier
+        if lm is None or (lm.task == "classifier" and lm.head is None):
+            raise ModelError("window features need a tagger (or a classifier on a shared encoder)")
+        encs = encode_texts([d.text for d in docs], lm.tokenizer)
+        items, windows = self._windows(lm, encs)
+        _, feats = self._run(lm, items, features=True)
+        assert feats is not None
+        it = iter(feats)
+        return [np.stack([next(it) for _ in ws]) for ws in windows]
+
     def _predict_chunk(self, docs: list[Doc]) -> tuple[list[Doc], int]:
         """Predictions for a chunk of documents, and the number of subtokens read."""
         texts = [d.text for d in docs]
@@ -298,20 +443,29 @@ class Predictor:
                 encodings[lm.task] = next(iter(encodings.values()))
             else:
                 encodings[lm.task] = encode_texts(texts, lm.tokenizer)
+        tagger, clf = self.tagger, self.classifier
+        # A classifier on the tagger's encoder reads the same forward pass as the tagger.
+        one_pass = tagger is not None and clf is not None and clf.head is not None and clf.model is tagger.model
         spans_per_doc: list[list] = [[] for _ in docs]
-        if self.tagger is not None:
+        features: list[np.ndarray] | None = None
+        if tagger is not None:
             encs = encodings["tagger"]
-            items, windows = self._windows(self.tagger, encs)
-            logits = iter(self._run(self.tagger, items))
+            items, windows = self._windows(tagger, encs)
+            token_logits, features = self._run(tagger, items, features=one_pass)
+            logits = iter(token_logits)
             for k, (enc, ws) in enumerate(zip(encs, windows, strict=True)):
                 blocks = [next(logits)[1:-1] for _ in ws]  # drop [CLS]/[SEP] rows
                 merged = merge_windows(ws, blocks, len(enc))
-                spans_per_doc[k] = logits_to_spans(enc, merged, self.tagger.labels)
+                spans_per_doc[k] = logits_to_spans(enc, merged, tagger.labels)
         scores_per_doc: list[dict[str, float] | None] = [None] * len(docs)
-        if self.classifier is not None:
-            clf = self.classifier
-            items, windows = self._windows(clf, encodings["classifier"])
-            logits = iter(self._run(clf, items))
+        if clf is not None:
+            if not one_pass:
+                items, windows = self._windows(clf, encodings["classifier"])
+                chunk_logits, features = self._run(clf, items, features=clf.head is not None)
+            if clf.head is not None:
+                assert features is not None
+                chunk_logits = list(clf.head(np.stack(features))) if features else []
+            logits = iter(chunk_logits)
             how = clf.meta.get("pooling", "mean")
             for k, ws in enumerate(windows):
                 pooled = pool_logits(np.stack([next(logits) for _ in ws]), how)

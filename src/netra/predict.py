@@ -1,10 +1,12 @@
 """`netra predict`: run a trained model over many articles, fault-tolerant and resumable.
 
-Input is a .txt file, a folder of .txt files, or a netra/doccano JSONL file (gold spans ignored).
-Output is netra JSONL. A record that cannot be read goes to `OUT.errors.jsonl` (source, line, id,
-reason) and the run goes on. Without `--resume` the output is written to a temporary file and
-renamed at the end; with `--resume` each document is appended as soon as it is predicted and ids
-already in OUT are skipped, so a killed run loses nothing and repeats nothing.
+Input is a .txt file, a folder of .txt files, or a netra/doccano JSONL file, read by
+`netra.inputs.input_records` checking only id and text (gold spans ignored). Output is netra
+JSONL. A record that cannot be read goes to `OUT.errors.jsonl` (source, line, id, reason) and to
+stderr, as the same `FILE:LINE: id=ID: what (fix)` line that `netra baseline` prints, and the run
+goes on. Without `--resume` the output is written to a temporary file and renamed at the end; with
+`--resume` each document is appended as soon as it is predicted and ids already in OUT are
+skipped, so a killed run loses nothing and repeats nothing.
 
 Exit status: 0 when every record was predicted; otherwise the number of records that failed,
 capped at 100; 101 for a fatal error (missing model or input) before anything was written.
@@ -24,7 +26,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import IO
@@ -32,120 +33,11 @@ from typing import IO
 from tqdm import tqdm
 
 from netra.docs import Doc
+from netra.inputs import InputError, InputRecord, count_inputs, input_records
 from netra.validate import iter_records
 
 FATAL = 101
 MAX_STATUS = 100
-# Problems (from netra.validate) that leave nothing to predict from.
-_UNREADABLE = ("not valid UTF-8", "malformed JSON")
-
-
-@dataclass
-class InputRecord:
-    """One input document, or the reason it could not be read."""
-
-    source: str
-    line: int | None
-    doc: Doc | None
-    reason: str = ""
-    doc_id: str | None = None
-
-
-# -- reading ------------------------------------------------------------------------------------
-
-def _doc_from_object(obj: object) -> tuple[Doc | None, str | None, str]:
-    """The (id, text, meta) a prediction needs from one JSON object; spans, types etc. are ignored.
-
-    Doccano exports use integer ids, so those are accepted and turned into strings.
-    """
-    if not isinstance(obj, dict):
-        return None, None, f"expected a JSON object, got {type(obj).__name__} (write one object per line)"
-    raw_id = obj.get("id")
-    doc_id = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else None
-    if doc_id is None or not doc_id.strip():
-        return None, None, "missing or empty 'id' (give every document a unique id)"
-    text = obj.get("text")
-    if not isinstance(text, str):
-        return None, doc_id, "missing 'text' or not a string (store the article as one string)"
-    if not text.strip():
-        return None, doc_id, "'text' is empty (remove the document or supply its text)"
-    meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
-    return Doc(id=doc_id, text=text, meta=dict(meta)), doc_id, ""
-
-
-def _read_jsonl(path: Path) -> Iterator[InputRecord]:
-    seen: dict[str, int] = {}
-    for rec in iter_records(path):
-        if rec.doc is not None:
-            doc, doc_id, reason = rec.doc, rec.doc.id, ""
-        elif rec.raw is None or rec.line == 0:  # the file itself is unusable
-            yield InputRecord(str(path), rec.line or None, None, "; ".join(p.message for p in rec.problems))
-            continue
-        elif any(pr.message.startswith(_UNREADABLE) for pr in rec.problems):
-            yield InputRecord(str(path), rec.line, None, "; ".join(str(pr.message) for pr in rec.problems))
-            continue
-        else:
-            # Invalid as a gold document (bad spans, unknown labels, ...) is fine for prediction.
-            doc, doc_id, reason = _doc_from_object(json.loads(rec.raw))
-        if doc is not None and doc.id in seen:
-            doc, reason = None, f"duplicate id (first used on line {seen[doc.id]}; give every document a unique id)"
-        if doc is not None:
-            seen[doc.id] = rec.line
-        yield InputRecord(str(path), rec.line, doc, reason, doc_id)
-
-
-def _read_txt(path: Path) -> InputRecord:
-    try:
-        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        return InputRecord(str(path), None, None, f"not valid UTF-8 (byte {exc.start}; re-save the file as UTF-8)",
-                           path.stem)
-    except OSError as exc:
-        return InputRecord(str(path), None, None, f"cannot read: {exc.strerror}", path.stem)
-    if not text.strip():
-        return InputRecord(str(path), None, None, "file is empty (remove it or supply the article text)", path.stem)
-    return InputRecord(str(path), None, Doc(id=path.stem, text=text, meta={"source": str(path)}), "", path.stem)
-
-
-class InputError(ValueError):
-    """The input path as a whole cannot be read."""
-
-
-def input_records(path: str | os.PathLike) -> Iterator[InputRecord]:
-    """Read prediction inputs lazily: a .txt file, a folder of .txt files, or a JSONL file.
-
-    Each record carries a Doc (id, text, meta) or the reason it could not be read. Document ids are
-    the file stems for .txt input and the `id` field for JSONL.
-
-    Raises:
-        InputError: the path does not exist, or is a file of another kind, or an empty folder.
-    """
-    p = Path(path)
-    if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.suffix == ".txt" and f.is_file())
-        if not files:
-            raise InputError(f"{p}: folder holds no .txt files (pass a .txt file, a folder of them, or JSONL)")
-        for f in files:
-            yield _read_txt(f)
-    elif not p.exists():
-        raise InputError(f"{p}: no such file or folder")
-    elif p.suffix == ".txt":
-        yield _read_txt(p)
-    elif p.suffix in (".jsonl", ".json"):
-        yield from _read_jsonl(p)
-    else:
-        raise InputError(f"{p}: unknown input kind {p.suffix!r} (use .txt, a folder of .txt files, or .jsonl)")
-
-
-def count_inputs(path: str | os.PathLike) -> int | None:
-    """How many records `input_records` will yield at most (for the progress bar), cheaply."""
-    p = Path(path)
-    if p.is_dir():
-        return sum(1 for f in p.iterdir() if f.suffix == ".txt")
-    if p.suffix in (".jsonl", ".json"):
-        with open(p, "rb") as f:
-            return sum(1 for line in f if line.strip())
-    return 1
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -264,8 +156,8 @@ def run(args: argparse.Namespace) -> int:
         for rec in chain([first], records):
             if rec.doc is None:
                 failures.append(rec)
-                where = rec.source if rec.line is None else f"{rec.source}:{rec.line}"
-                tqdm.write(f"{where}: {rec.reason}", file=sys.stderr)
+                for problem in rec.problems:  # the same lines `netra baseline` prints
+                    tqdm.write(str(problem), file=sys.stderr)
             elif rec.doc.id in done:
                 skipped += 1
             else:

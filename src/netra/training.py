@@ -10,14 +10,18 @@ How the data reach the models:
 - Tagger: every article is tokenised once (`netra.encoding`), each tokenizer word gets its BIO tag
   on its first sub-token, and the article is cut into overlapping windows; each window is one
   training row.
-- Classifier: one row per article holding ALL its windows. The model scores every window, the
-  window logits are pooled per article (`model.pooling`, mean by default) and the loss is taken on
-  the pooled logits, so training sees the article the way prediction does.
+- Classifier, `model.classifier_encoder: shared` (the default): a linear `ArticleHead` fitted on
+  the frozen encoder of the trained tagger (`fit_article_head`): one encoder then serves both tasks
+  at prediction. `own`: a second encoder fine-tuned with the Trainer, one row per article holding
+  ALL its windows. Either way every window is scored, the window logits are pooled per article
+  (`model.pooling`, mean by default) and the loss is taken on the pooled logits, so training sees
+  the article the way prediction does.
 - Dev metrics come from `netra.inference.Predictor` run on the in-memory model and scored with
   `netra.evaluate.evaluate_docs`, i.e. character spans and article types, the numbers users see.
 
-Selection: the tagger keeps the checkpoint with the best entity micro-F1 (`ents_f`), the classifier
-the one with the best article-type micro-F1 (`types_micro_f`). Article-type thresholds are chosen
+Selection: the tagger keeps the checkpoint with the best entity micro-F1 (`ents_f`), an own
+classifier the one with the best article-type micro-F1 (`types_micro_f`); a shared head is fitted
+once on the best tagger and once on the last. Article-type thresholds are chosen
 per type on the dev data (`choose_thresholds`); without separate dev data they stay at 0.5.
 """
 
@@ -66,7 +70,7 @@ from netra.encoding import (
     word_tags,
 )
 from netra.evaluate import evaluate_docs
-from netra.inference import LoadedModel, Predictor
+from netra.inference import ArticleHead, LoadedModel, Predictor
 from netra.partial import hidden_tags, label_allowed_mask, partial_cross_entropy
 from netra.schema import Schema, load_schema
 from netra.validate import read_docs
@@ -616,11 +620,21 @@ def task_metrics(task: str, gold: Sequence[Doc], pred: Sequence[Doc], *, schema:
 
 def save_model_dir(folder: Path, model: PreTrainedModel, tokenizer: Any, meta: dict[str, Any]) -> None:
     """Write a standard HF folder plus netra.json, replacing `folder` only once all is written."""
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+
+    replace_folder(folder, write, meta)
+
+
+def replace_folder(folder: Path, write: Callable[[Path], None], meta: dict[str, Any]) -> None:
+    """Fill a temporary folder with `write` and netra.json, then swap it in for `folder`."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
+    tmp.mkdir()
+    write(tmp)
     atomic_write_text(tmp / "netra.json", json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
     if folder.exists():
@@ -739,14 +753,19 @@ def run_training(cfg: Config, *, resume: bool = False, overwrite: bool = False) 
             summary["tasks"] = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("tasks", {})
         _write_run_json(run_dir, summary)
 
-        for task in cfg.training.tasks:
+        for task in sorted(cfg.training.tasks, key=TASKS.index):  # the tagger first: a shared classifier reads it
             if resume and task in summary["tasks"] and (run_dir / task / "netra.json").is_file():
                 log.info("%s: already finished in %s; skipping", task, run_dir / task)
                 continue
-            summary["tasks"][task] = train_task(
-                task, cfg=cfg, schema=schema, data=data, tokenizer=tokenizer, encodings=encodings,
-                span_labels=span_labels, run_dir=run_dir, resume=resume,
-            )
+            if task == "classifier" and cfg.model.classifier_encoder == "shared":
+                if not is_main_process():
+                    continue  # the head is fitted once, by rank 0, on the saved tagger
+                summary["tasks"][task] = train_shared_classifier(cfg=cfg, schema=schema, data=data, run_dir=run_dir)
+            else:
+                summary["tasks"][task] = train_task(
+                    task, cfg=cfg, schema=schema, data=data, tokenizer=tokenizer, encodings=encodings,
+                    span_labels=span_labels, run_dir=run_dir, resume=resume,
+                )
             _write_run_json(run_dir, summary)
 
         summary["status"] = "done"
@@ -881,3 +900,101 @@ def save_with_meta(
     log.info("%s (%s, step %s): %s = %.4f on %s; saved to %s", task, which, step, SELECT_BY[task],
              metrics[SELECT_BY[task]], data.dev_source, folder)
     return metrics
+
+
+# ---------------------------------------------------------------------------------------------
+# The classifier on the tagger's encoder (model.classifier_encoder: shared)
+
+
+def fit_article_head(
+    features: Sequence[np.ndarray],
+    targets: np.ndarray,
+    *,
+    pooling: str,
+    steps: int,
+    l2: float,
+    learning_rate: float = 0.05,
+) -> ArticleHead:
+    """Multi-label logistic regression of article types on frozen window features.
+
+    Each article's window logits (`W x + b` per window) are pooled as at prediction
+    (`pool_articles`), and the binary cross-entropy of the pooled logits plus `l2 * |W|^2` is
+    minimised by full-batch Adam from zero weights (deterministic). Features are standardised
+    for the fit; the returned head takes raw features (the scaling is folded into W and b).
+
+    Args:
+        features: per article, its (n_windows, hidden) features (`Predictor.window_features`).
+        targets: (n_articles, n_types) 0/1.
+    """
+    stacked = np.concatenate(features).astype(np.float64)
+    mu, sd = stacked.mean(axis=0), stacked.std(axis=0) + 1e-6
+    x = torch.from_numpy(((stacked - mu) / sd).astype(np.float32))
+    owner = torch.cat([torch.full((len(f),), k, dtype=torch.long) for k, f in enumerate(features)])
+    y = torch.from_numpy(np.asarray(targets, dtype=np.float32))
+    weight = torch.zeros(y.shape[1], x.shape[1], requires_grad=True)
+    bias = torch.zeros(y.shape[1], requires_grad=True)
+    opt = torch.optim.Adam([weight, bias], lr=learning_rate)
+    for _ in range(steps):
+        opt.zero_grad()
+        pooled = pool_articles(x @ weight.T + bias, owner, len(features), pooling)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(pooled, y) + l2 * weight.pow(2).sum()
+        loss.backward()
+        opt.step()
+    w = weight.detach().double().numpy() / sd
+    b = bias.detach().double().numpy() - w @ mu
+    return ArticleHead(w.astype(np.float32), b.astype(np.float32))
+
+
+def train_shared_classifier(*, cfg: Config, schema: Schema, data: TrainingData, run_dir: Path) -> dict[str, Any]:
+    """Fit the article-type head on the saved best and last taggers' encoders; save classifier/."""
+    started = time.time()
+    m, t = cfg.model, cfg.training
+    types = list(schema.article_types)
+    train_docs = [d for d in data.train if d.types is not None]
+    train_docs += [d for _, docs, _ in data.extra for d in docs if d.types is not None]
+    if not train_docs:
+        raise TrainingError(f"{cfg.data.train}: nothing to train the classifier on (no article has types)")
+    dev = [d for d in data.dev if d.types is not None]
+    targets = np.array([[1.0 if x in (d.types or []) else 0.0 for x in types] for d in train_docs], dtype=np.float32)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    result: dict[str, Any] = {"selected_by": "the tagger's encoder (best and last)", "encoder": "shared",
+                              "n_rows": len(train_docs), "steps": t.classifier_head_steps, "metrics": {}}
+    for which, sub in (("best", run_dir), ("last", run_dir / "last")):
+        encoder = Predictor.from_dir(sub / "tagger", device=device, precision="fp32").tagger
+        assert encoder is not None
+        features = Predictor(tagger=encoder, classifier=None, device=encoder.model.device,
+                             precision="fp32").window_features(train_docs)
+        set_seed(t.seed)
+        head = fit_article_head(features, targets, pooling=m.pooling, steps=t.classifier_head_steps,
+                                l2=t.classifier_head_l2)
+        meta: dict[str, Any] = {
+            "task": "classifier",
+            "netra_version": __version__,
+            "labels": types,
+            "schema": schema.to_dict(),
+            "config": cfg.to_dict(),
+            "selected_by": result["selected_by"] if which == "best" else "last",
+            "encoder": {"shared_with": "../tagger"},
+            "head": "linear on the mean of the encoder's last hidden states over a window's text sub-tokens",
+            "max_length": m.max_length,
+            "stride": m.stride,
+            "pooling": m.pooling,
+        }
+        clf = LoadedModel("classifier", sub / "classifier", encoder.model, encoder.tokenizer, types,
+                          encoder.max_tokens, encoder.stride, meta, head=head)
+        predictor = Predictor(tagger=None, classifier=clf, device=encoder.model.device, precision="fp32")
+        thresholds = dict.fromkeys(types, DEFAULT_THRESHOLD)
+        if data.separate_dev and dev:
+            clf.meta["thresholds"] = thresholds
+            scored = list(predictor.predict_docs(dev))
+            thresholds.update(choose_thresholds([d.type_scores or {} for d in scored], [d.types or [] for d in dev]))
+        clf.meta["thresholds"] = thresholds
+        metrics = task_metrics("classifier", dev, list(predictor.predict_docs(dev)), schema=schema)
+        metrics.update(step=None, dev=data.dev_source)
+        clf.meta["metrics"] = metrics
+        replace_folder(sub / "classifier", head.save, clf.meta)
+        result["metrics"][which] = metrics
+        log.info("classifier head on the %s tagger's encoder: types_micro_f = %.4f on %s; saved to %s", which,
+                 metrics.get("types_micro_f", float("nan")), data.dev_source, sub / "classifier")
+    result["seconds"] = round(time.time() - started, 1)
+    return result

@@ -28,12 +28,17 @@ class Problem:
     fix: str = ""
     severity: str = "error"  # "error" or "warning"
 
+    @property
+    def reason(self) -> str:
+        """The problem without its place: `[warning: ]what is wrong (how to fix)`."""
+        level = "warning: " if self.severity == "warning" else ""
+        fix = f" ({self.fix})" if self.fix else ""
+        return f"{level}{self.message}{fix}"
+
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         who = f" id={self.doc_id}:" if self.doc_id is not None else ""
-        level = " warning:" if self.severity == "warning" else ""
-        fix = f" ({self.fix})" if self.fix else ""
-        return f"{where}:{who}{level} {self.message}{fix}"
+        return f"{where}:{who} {self.reason}"
 
 
 class InvalidData(ValueError):
