@@ -858,6 +858,20 @@ def train_task(
     return result
 
 
+def model_meta(task: str, labels: Sequence[str], *, cfg: Config, schema: Schema, selected_by: str) -> dict[str, Any]:
+    """The netra.json fields every saved model folder has (models/README.md)."""
+    return {
+        "task": task,
+        "netra_version": __version__,
+        "labels": list(labels),
+        "schema": schema.to_dict(),
+        "config": cfg.to_dict(),
+        "selected_by": selected_by,
+        "max_length": cfg.model.max_length,
+        "stride": cfg.model.stride,
+    }
+
+
 def save_with_meta(
     folder: Path,
     model: PreTrainedModel,
@@ -874,16 +888,7 @@ def save_with_meta(
 ) -> dict[str, Any]:
     """Choose thresholds (classifier), score the model on dev, and save it with its netra.json."""
     m = cfg.model
-    meta: dict[str, Any] = {
-        "task": task,
-        "netra_version": __version__,
-        "labels": list(labels),
-        "schema": schema.to_dict(),
-        "config": cfg.to_dict(),
-        "selected_by": SELECT_BY[task] if which == "best" else "last",
-        "max_length": m.max_length,
-        "stride": m.stride,
-    }
+    meta = model_meta(task, labels, cfg=cfg, schema=schema, selected_by=SELECT_BY[task] if which == "best" else "last")
     thresholds = None
     if task == "classifier":
         thresholds = dict.fromkeys(labels, DEFAULT_THRESHOLD)
@@ -960,26 +965,17 @@ def train_shared_classifier(*, cfg: Config, schema: Schema, data: TrainingData, 
     result: dict[str, Any] = {"selected_by": "the tagger's encoder (best and last)", "encoder": "shared",
                               "n_rows": len(train_docs), "steps": t.classifier_head_steps, "metrics": {}}
     for which, sub in (("best", run_dir), ("last", run_dir / "last")):
-        encoder = Predictor.from_dir(sub / "tagger", device=device, precision="fp32").tagger
+        tagger_predictor = Predictor.from_dir(sub / "tagger", device=device, precision="fp32")
+        encoder = tagger_predictor.tagger
         assert encoder is not None
-        features = Predictor(tagger=encoder, classifier=None, device=encoder.model.device,
-                             precision="fp32").window_features(train_docs)
+        features = tagger_predictor.window_features(train_docs)
         set_seed(t.seed)
         head = fit_article_head(features, targets, pooling=m.pooling, steps=t.classifier_head_steps,
                                 l2=t.classifier_head_l2)
-        meta: dict[str, Any] = {
-            "task": "classifier",
-            "netra_version": __version__,
-            "labels": types,
-            "schema": schema.to_dict(),
-            "config": cfg.to_dict(),
-            "selected_by": result["selected_by"] if which == "best" else "last",
-            "encoder": {"shared_with": "../tagger"},
-            "head": "linear on the mean of the encoder's last hidden states over a window's text sub-tokens",
-            "max_length": m.max_length,
-            "stride": m.stride,
-            "pooling": m.pooling,
-        }
+        meta = model_meta("classifier", types, cfg=cfg, schema=schema,
+                          selected_by=result["selected_by"] if which == "best" else "last")
+        meta.update(encoder={"shared_with": "../tagger"}, pooling=m.pooling,
+                    head="linear on the mean of the encoder's last hidden states over a window's text sub-tokens")
         clf = LoadedModel("classifier", sub / "classifier", encoder.model, encoder.tokenizer, types,
                           encoder.max_tokens, encoder.stride, meta, head=head)
         predictor = Predictor(tagger=None, classifier=clf, device=encoder.model.device, precision="fp32")
