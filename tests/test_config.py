@@ -101,10 +101,19 @@ def test_config_round_trips_through_a_dict():
     assert again == cfg
 
 
-@pytest.mark.parametrize("name", ["tiny.yaml", "indobert-base.yaml"])
-def test_shipped_configs_load(name):
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
+def test_shipped_configs_load_and_name_only_files_in_the_repository(name):
+    """Every shipped config runs from a fresh clone: the data, tokenizer and pre-training text it
+    names are in the repository (nothing from ../shared or the network)."""
     cfg = load_config(ROOT / "configs" / name)
     assert set(cfg.training.tasks) == {"tagger", "classifier"}
+    named = [cfg.data.train, cfg.data.dev, *(s.path for s in cfg.data.sources)]
+    for path in filter(None, named):
+        assert (ROOT / path).is_file(), f"{name}: {path} is not in the repository"
+    for pattern in cfg.pretrain.text:
+        assert list(ROOT.glob(pattern)), f"{name}: pretrain.text {pattern} matches no file"
+    if cfg.model.tokenizer and cfg.model.tokenizer.startswith("data/"):
+        assert (ROOT / cfg.model.tokenizer / "vocab.txt").is_file(), f"{name}: no {cfg.model.tokenizer}"
 
 
 # -- multi-source data and the pretrain section (issue 6) ------------------------------------
@@ -120,6 +129,9 @@ def test_sources_are_typed_mappings_with_label_maps(tmp_path):
     assert (src.path, src.format, src.label_map, src.annotated_labels, src.weight) == \
         ("a.conll", "conll", {"PERSON": "PER"}, ["PER"], 0.5)
     assert cfg.pretrain.steps == 7 and cfg.pretrain.text == ["seeds/*.txt"]
+    assert load_config(path, ["pretrain.steps=0", "pretrain.init_embeddings=cooccurrence"]).pretrain.steps == 0
+    with pytest.raises(ConfigError, match="pretrain.steps.*0 only with init_embeddings: cooccurrence"):
+        load_config(path, ["pretrain.steps=0"])
     assert config_from_dict(cfg.to_dict()) == cfg
 
 

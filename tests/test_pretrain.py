@@ -1,4 +1,5 @@
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from netra.pretrain import (
     WholeWordMaskCollator,
     add_arguments,
     conll_sentences,
+    cooccurrence_vectors,
     expand_paths,
+    init_word_embeddings,
     mask_words,
     masked_lm_loss,
     pack_blocks,
@@ -129,6 +132,75 @@ def _args(**kw) -> argparse.Namespace:
     return args
 
 
+def _synthetic_sentences(seed=0):
+    # ids 10-14 are "names" (after 5 "said", before 6 "in"), 20-24 "places" (after 6 "in", before 7
+    # "yesterday"): sub-tokens used in the same contexts must get similar vectors.
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(400):
+        name, place = int(rng.integers(10, 15)), int(rng.integers(20, 25))
+        out.append([5, name, 6, place, 7] if rng.random() < 0.5 else [8, 5, name, 9, 6, place, 7, 8])
+    return out
+
+
+def test_cooccurrence_vectors_put_tokens_of_the_same_contexts_together():
+    vectors, known = cooccurrence_vectors(_synthetic_sentences(), vocab_size=40, dim=4, window=2)
+    assert known[[5, 6, 7, 8, 9, *range(10, 15), *range(20, 25)]].all() and not known[30]
+    assert np.allclose(np.linalg.norm(vectors[known], axis=1), 1.0, atol=1e-5) and not vectors[30].any()
+    sim = vectors @ vectors.T
+    within = min(sim[a, b] for a in range(10, 15) for b in range(10, 15))
+    across = max(sim[a, b] for a in range(10, 15) for b in range(20, 25))
+    assert within > 0.9 and across < within - 0.3
+
+
+def test_cooccurrence_vectors_need_enough_text():
+    with pytest.raises(PretrainError, match="too little text"):
+        cooccurrence_vectors([[5, 6, 7]], vocab_size=40, dim=8)
+
+
+def test_init_word_embeddings_sets_known_rows_at_the_initial_scale(tok):
+    from transformers import BertConfig, BertForMaskedLM
+
+    torch.manual_seed(0)
+    model = BertForMaskedLM(BertConfig(vocab_size=40, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                                       intermediate_size=16))
+    before = model.get_input_embeddings().weight.detach().clone()
+    vectors = np.zeros((40, 8), dtype=np.float32)
+    known = np.zeros(40, dtype=bool)
+    known[[3, 4]] = True
+    vectors[3, 0] = vectors[4, 1] = 1.0
+    assert init_word_embeddings(model, vectors, known) == 2
+    after = model.get_input_embeddings().weight.detach()
+    scale = before.norm(dim=1).mean()
+    assert torch.allclose(after[3], torch.tensor([1.0, 0, 0, 0, 0, 0, 0, 0]) * scale)
+    assert torch.equal(after[~torch.from_numpy(known)], before[~torch.from_numpy(known)])
+    assert model.cls.predictions.decoder.weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
+    with pytest.raises(PretrainError, match="do not fit"):
+        init_word_embeddings(model, vectors[:, :4], known)
+
+
+@pytest.mark.slow
+def test_pretrain_with_cooccurrence_init_starts_from_the_text_vectors(tmp_path, tok):
+    seeds = sorted(str(p) for p in (ROOT / "seeds").glob("*.txt"))
+    model_cfg = ModelConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, tokenizer=str(TOKENIZER))
+    pre = PretrainConfig(text=seeds, steps=0, max_length=32, init_embeddings="cooccurrence", seed=0)
+    summary = pretrain(model_cfg, pre, out=tmp_path / "enc", show_progress=False)
+    vectors, known = cooccurrence_vectors((e.input_ids for e in encode_texts(read_texts(map(Path, seeds)), tok)),
+                                          vocab_size=len(tok), dim=16, seed=0)
+    assert summary["embedding_rows_from_cooccurrence"] == int(known.sum()) > 300
+    emb = AutoModelForMaskedLM.from_pretrained(tmp_path / "enc").get_input_embeddings().weight.detach().numpy()
+    i = tok.convert_tokens_to_ids("bupati")
+    assert known[i]
+    cosine = emb[i] @ vectors[i] / np.linalg.norm(emb[i])
+    assert summary["steps"] == 0 and cosine > 0.999  # steps 0: the co-occurrence vectors, no MLM
+    with pytest.raises(PretrainError, match="0 only with init_embeddings: cooccurrence"):
+        pretrain(model_cfg, dataclasses.replace(pre, init_embeddings="random"), out=tmp_path / "plain",
+                 show_progress=False)
+    with pytest.raises(PretrainError, match="starts a fresh encoder"):
+        pretrain(model_cfg, dataclasses.replace(pre, base=str(tmp_path / "enc")), out=tmp_path / "again",
+                 show_progress=False)
+
+
 def test_settings_need_a_start_text_and_out():
     with pytest.raises(PretrainError, match="--init random"):
         settings_from_args(_args(text=["a.txt"], out="x"))
@@ -137,17 +209,21 @@ def test_settings_need_a_start_text_and_out():
     model_cfg, pre, out = settings_from_args(_args(init="random", text=["a.txt"], out="x", steps=5, hidden_size=64,
                                                    num_attention_heads=2))
     assert (pre.base, pre.steps, model_cfg.hidden_size, out) == (None, 5, 64, Path("x"))
+    _, pre, _ = settings_from_args(_args(init="random", text=["a.txt"], out="x", init_embeddings="cooccurrence",
+                                         precision="bf16"))
+    assert (pre.init_embeddings, pre.precision) == ("cooccurrence", "bf16")
     assert model_cfg.tokenizer.endswith("indobert-base-p1")
 
 
 @pytest.mark.slow
-def test_short_pretraining_lowers_mlm_loss_and_loads_as_encoder(tmp_path, tok):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])  # bf16 on a CPU needs use_cpu in the Trainer
+def test_short_pretraining_lowers_mlm_loss_and_loads_as_encoder(tmp_path, tok, precision):
     text = tmp_path / "a.txt"
     text.write_text("Penjabat Bupati Purwakarta Benni Irwan memimpin penandatanganan fakta integritas "
                     "netralitas ASN menjelang Pemilu 2024 di Hotel Aston Purwakarta.\n" * 3, encoding="utf-8")
     model_cfg = ModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, tokenizer=str(TOKENIZER))
     pre = PretrainConfig(text=[str(text)], steps=30, batch_size=4, max_length=32, learning_rate=5e-3, seed=0,
-                         warmup_ratio=0.0)
+                         warmup_ratio=0.0, precision=precision)
     out = tmp_path / "enc"
     blocks = pack_blocks(encode_texts(read_texts([text]), tok), max_length=32, cls_id=tok.cls_token_id,
                          sep_id=tok.sep_token_id)

@@ -137,6 +137,9 @@ class PretrainConfig:
     warmup_ratio: float = 0.06
     mlm_probability: float = 0.15
     precision: Literal["auto", "fp32", "bf16"] = "auto"
+    # "cooccurrence": before MLM, a fresh encoder's input embeddings start from count-based vectors
+    # of the same text (positive PMI + truncated SVD, seconds on a CPU); "random": BERT's init.
+    init_embeddings: Literal["random", "cooccurrence"] = "random"
     seed: int = 42
 
 
@@ -354,7 +357,9 @@ def _check_values(config: Config, *, origins: dict[str, str], source: str) -> No
         ("data.dev_fraction", 0.0 <= d.dev_fraction < 1.0, "must be in [0, 1)"),
         ("data.train_weight", d.train_weight > 0, "must be positive"),
         ("data.sources", all(s.weight > 0 for s in d.sources), "must each have a positive weight"),
-        ("pretrain.steps", config.pretrain.steps >= 1, "must be at least 1"),
+        ("pretrain.steps", config.pretrain.steps >= 1 or (config.pretrain.steps == 0 and
+                                                          config.pretrain.init_embeddings == "cooccurrence"),
+         "must be at least 1 (0 only with init_embeddings: cooccurrence: the vectors, no MLM)"),
         ("pretrain.max_length", config.pretrain.max_length >= 3, "must be at least 3 ([CLS] x [SEP])"),
         ("pretrain.mlm_probability", 0.0 < config.pretrain.mlm_probability < 1.0, "must be in (0, 1)"),
     ]
