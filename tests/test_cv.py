@@ -85,3 +85,53 @@ def test_cv_command_writes_model_and_baseline_side_by_side(tmp_path, capsys):
     assert (out / "report.html").read_text().startswith("<!")
     assert not (out / "folds" / "fold-0" / "model" / "tagger").exists()  # fold models removed
     assert "baseline" in capsys.readouterr().out
+
+
+def test_cv_refuses_configs_with_the_same_name_or_a_reserved_one(tmp_path, capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    (tmp_path / "a").mkdir()
+    other = tmp_path / "a" / TINY.name
+    other.write_text(TINY.read_text())
+    args = parser.parse_args(["--config", str(TINY), "--config", str(other), "--data", str(GOLD),
+                              "--out", str(tmp_path / "cv")])
+    assert run(args) == 2
+    assert "must have different names" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="not 'baseline'"):
+        run_cv({"baseline": load_config(TINY)}, data=GOLD, out=tmp_path / "cv")
+
+
+@pytest.mark.slow
+def test_cv_compares_several_configs_on_the_same_folds_in_one_report(tmp_path, capsys):
+    import argparse
+
+    tiny = TINY.read_text()
+    assert "  epochs: 30\n" in tiny
+    one, many = tmp_path / "one-epoch.yaml", tmp_path / "thirty-epochs.yaml"
+    one.write_text(tiny.replace("  epochs: 30\n", "  epochs: 1\n"))
+    many.write_text(tiny)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    out = tmp_path / "cv"
+    args = parser.parse_args(["--config", str(one), "--config", str(many), "--data", str(GOLD), "--out", str(out),
+                              "--device", "cpu", "--folds", "2", "model.hidden_size=32",
+                              "model.num_hidden_layers=1", "model.num_attention_heads=2"])
+    assert run(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"one-epoch", "thirty-epochs", "baseline", "config"}
+    assert metrics["config"]["train_config"]["one-epoch"]["training"]["epochs"] == 1
+    for system in ("one-epoch", "thirty-epochs", "baseline"):
+        assert [f["test_ids"] for f in metrics[system]["per_fold"]] == \
+            [f["test_ids"] for f in metrics["baseline"]["per_fold"]]  # the same folds for every system
+        assert metrics[system]["n_docs"] == len(read_docs(GOLD))
+    for system in ("one-epoch", "thirty-epochs"):
+        assert [d.id for d in read_docs(out / system / "predictions.jsonl")] == [d.id for d in read_docs(GOLD)]
+        assert (out / system / "report.html").is_file()
+    report = (out / "report.md").read_text()
+    header = next(line for line in report.splitlines() if line.startswith("| metric"))
+    assert "one-epoch" in header and "thirty-epochs" in header and "baseline" in header
+    # two real trainings, not one copied: thirty epochs learn more than one from the same folds
+    assert metrics["thirty-epochs"]["ents_f"] > metrics["one-epoch"]["ents_f"]
+    assert "thirty-epochs ents_f across folds" in capsys.readouterr().out

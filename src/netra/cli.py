@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "records": ("netra.records", "one structured record per article: date, place, officials, elections, laws"),
     "train": ("netra.commands.train", "fine-tune the tagger and article-type classifier (same as train.py)"),
     "cv": ("netra.cv", "cross-validate a training config on gold articles, next to the rule baseline"),
-    "pretrain": ("netra.pretrain", "continue masked-LM training of an encoder on raw Indonesian text"),
+    "pretrain": ("netra.pretrain", "an encoder from raw Indonesian text (masked-LM training, co-occurrence vectors)"),
 }
 
 

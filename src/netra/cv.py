@@ -14,10 +14,16 @@ by side, plus the fold table), `report.html` (the model's pooled predictions, er
 `predictions.jsonl` (the model's pooled predictions). Fold models go to `--out/folds/` and are
 deleted after predicting unless `--keep-models`.
 
+Several `--config`s compare training set-ups on the same folds in one report (a data ablation):
+each is a system named after its config file, `metrics.json` has one entry per system plus the
+baseline, and each system's pooled predictions and HTML report go to `--out/<name>/`.
+
 Example::
 
     netra cv --config configs/tiny.yaml --data seeds/gold.jsonl --out evaluation/reports/cv \\
         training.epochs=4
+    netra cv --config configs/seeds.yaml --config configs/seeds+corpora.yaml --config configs/offline.yaml \\
+        --data seeds/gold.jsonl --out evaluation/reports/cv-data
 """
 
 from __future__ import annotations
@@ -88,7 +94,7 @@ def fold_config(cfg: Config, *, train_path: Path, out_dir: Path) -> Config:
 
 
 def run_cv(
-    cfg: Config,
+    cfg: Config | dict[str, Config],
     *,
     data: str | Path,
     out: str | Path,
@@ -98,8 +104,12 @@ def run_cv(
 ) -> dict[str, Any]:
     """Cross-validate `cfg` on the articles in `data` and write the report to `out`.
 
+    `cfg` is one config (the system "model") or several by name ({"seeds": c1, "seeds+corpora": c2}),
+    each trained and scored on the same folds.
+
     Returns:
         {"model": pooled metrics + "folds" (mean/std) + "per_fold", "baseline": the same, "config": ...}
+        (one entry per name instead of "model" when several configs are given)
 
     Raises:
         InvalidData: `data` fails validation.
@@ -112,60 +122,68 @@ def run_cv(
     from netra.report import render_comparison_markdown, render_html
     from netra.training import run_training
 
-    if cfg.data.dev:
-        raise ConfigError(
-            f"data.dev = {cfg.data.dev}: cross-validation holds out its own test articles and a fixed dev "
-            "file could contain them; set data.dev=null (data.dev_fraction holds out dev articles per fold)"
-        )
+    systems = {"model": cfg} if isinstance(cfg, Config) else dict(cfg)
+    if not systems or {"baseline", "config"} & set(systems):
+        raise ConfigError(f"system names {sorted(systems)}: need at least one, and not 'baseline' or 'config'")
+    for name, c in systems.items():
+        if c.data.dev:
+            raise ConfigError(
+                f"{name}: data.dev = {c.data.dev}: cross-validation holds out its own test articles and a fixed "
+                "dev file could contain them; set data.dev=null (data.dev_fraction holds out dev articles per fold)"
+            )
+    first = next(iter(systems.values()))
     started = time.time()
-    schema = load_schema(cfg.data.schema)
+    schema = load_schema(first.data.schema)
     docs = read_docs(data, schema=schema)
     try:
-        plan = make_folds([d.id for d in docs], folds, seed=cfg.training.seed)
+        plan = make_folds([d.id for d in docs], folds, seed=first.training.seed)
     except ValueError as exc:
         raise ConfigError(f"{data}: {exc}") from None
     baseline = BaselineTagger(schema=schema)
     out = Path(out)
-    model_pred: dict[str, Doc] = {}
-    base_pred: dict[str, Doc] = {}
-    per_fold: dict[str, list[dict[str, Any]]] = {"model": [], "baseline": []}
+    names = [*systems, "baseline"]
+    pooled: dict[str, dict[str, Doc]] = {name: {} for name in names}
+    per_fold: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for k, test_idx in enumerate(tqdm(plan, desc="cv folds", unit="fold")):
         test = [docs[i] for i in test_idx]
         train = [d for i, d in enumerate(docs) if i not in set(test_idx)]
         fold_dir = out / "folds" / f"fold-{k}"
         write_docs(fold_dir / "train.jsonl", train)
-        run_training(fold_config(cfg, train_path=fold_dir / "train.jsonl", out_dir=fold_dir / "model"),
-                     overwrite=True)
-        predictor = Predictor.from_dir(fold_dir / "model", device=device)
-        pred = list(predictor.predict_docs(test))
-        base = baseline.predict_docs(test, progress=False)
-        model_pred.update((d.id, d) for d in pred)
-        base_pred.update((d.id, d) for d in base)
-        for name, p in (("model", pred), ("baseline", base)):
-            scores = evaluate_docs(test, p, schema=schema)
+        preds = {"baseline": baseline.predict_docs(test, progress=False)}
+        for name, c in systems.items():
+            model_dir = fold_dir / "model" if len(systems) == 1 else fold_dir / name / "model"
+            run_training(fold_config(c, train_path=fold_dir / "train.jsonl", out_dir=model_dir), overwrite=True)
+            preds[name] = list(Predictor.from_dir(model_dir, device=device).predict_docs(test))
+            if not keep_models:
+                shutil.rmtree(model_dir / "checkpoints", ignore_errors=True)
+                for sub in ("tagger", "classifier", "last"):
+                    shutil.rmtree(model_dir / sub, ignore_errors=True)
+        for name in names:
+            pooled[name].update((d.id, d) for d in preds[name])
+            scores = evaluate_docs(test, preds[name], schema=schema)
             per_fold[name].append({"fold": k, "test_ids": [d.id for d in test],
                                    **{key: scores[key] for key in FOLD_KEYS}})
-        if not keep_models:
-            shutil.rmtree(fold_dir / "model" / "checkpoints", ignore_errors=True)
-            for sub in ("tagger", "classifier", "last"):
-                shutil.rmtree(fold_dir / "model" / sub, ignore_errors=True)
 
-    pooled_model = [model_pred[d.id] for d in docs]
-    pooled_base = [base_pred[d.id] for d in docs]
     result: dict[str, Any] = {}
-    for name, pred in (("model", pooled_model), ("baseline", pooled_base)):
+    for name in names:
+        pred = [pooled[name][d.id] for d in docs]
         result[name] = {**evaluate_docs(docs, pred, schema=schema), "folds": fold_summary(per_fold[name]),
                         "per_fold": per_fold[name]}
-    result["config"] = {"data": str(data), "folds": folds, "n_folds": len(plan), "train_config": cfg.to_dict(),
+    settings = {name: c.to_dict() for name, c in systems.items()}
+    result["config"] = {"data": str(data), "folds": folds, "n_folds": len(plan),
+                        "train_config": settings["model"] if isinstance(cfg, Config) else settings,
                         "seconds": round(time.time() - started, 1)}
 
     title = f"Cross-validation ({_folds_name(folds, len(plan))}) on {Path(data).name}"
-    write_docs(out / "predictions.jsonl", pooled_model)
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(out / "report.md", render_comparison_markdown(
-        {"model": result["model"], "baseline": result["baseline"]}, title=title) + fold_markdown(result))
-    atomic_write_text(out / "report.html", render_html(result["model"], docs, pooled_model,
-                                                       title=f"{title}: model predictions", schema=schema))
+        {name: result[name] for name in names}, title=title) + fold_markdown(result))
+    for name in systems:
+        where = out if len(systems) == 1 else out / name
+        pred = [pooled[name][d.id] for d in docs]
+        write_docs(where / "predictions.jsonl", pred)
+        atomic_write_text(where / "report.html", render_html(result[name], docs, pred,
+                                                             title=f"{title}: {name} predictions", schema=schema))
     return result
 
 
@@ -177,7 +195,7 @@ def fold_markdown(result: dict[str, Any]) -> str:
     """The across-folds section of report.md: mean ± std per system, then each fold."""
     from netra.report import markdown_table
 
-    systems = [s for s in ("model", "baseline") if s in result]
+    systems = [s for s in result if s != "config"]
     header = ["metric", *systems]
     rows = [[key, *(f"{result[s]['folds']['mean'][key]:.3f} ± {result[s]['folds']['std'][key]:.3f}"
                     for s in systems)]
@@ -199,7 +217,9 @@ def fold_markdown(result: dict[str, Any]) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="training config, e.g. configs/tiny.yaml")
+    p.add_argument("--config", required=True, action="append",
+                   help="training config, e.g. configs/tiny.yaml; repeat it to compare several set-ups on the "
+                        "same folds in one report (each named after its file)")
     p.add_argument("--data", required=True, help="gold netra JSONL to cross-validate on (replaces data.train)")
     p.add_argument("--out", required=True, help="folder for metrics.json, report.md, report.html, predictions.jsonl")
     p.add_argument("--folds", default="loo", help="'loo' (leave one article out, default) or a number K")
@@ -219,9 +239,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: --folds must be 'loo' or a number, got {folds!r}", file=sys.stderr)
             return 2
         folds = int(folds)
+    paths = args.config if isinstance(args.config, list) else [args.config]
+    names = [Path(p).stem for p in paths]
+    if len(set(names)) < len(names):
+        print(f"error: --config files {paths} must have different names (each names a system)", file=sys.stderr)
+        return 2
     try:
-        cfg = load_config(args.config, args.overrides)
-        result = run_cv(cfg, data=args.data, out=args.out, folds=folds, keep_models=args.keep_models,
+        cfgs = {name: load_config(p, args.overrides) for name, p in zip(names, paths, strict=True)}
+        one = next(iter(cfgs.values())) if len(cfgs) == 1 else None  # one config: the system "model"
+        result = run_cv(one or cfgs, data=args.data, out=args.out, folds=folds, keep_models=args.keep_models,
                         device=args.device)
     except InvalidData as exc:
         for problem in exc.problems:
@@ -232,9 +258,12 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, TrainingError, ModelLoadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(comparison_table({"model": result["model"], "baseline": result["baseline"]}))
-    m = result["model"]["folds"]
-    print(f"\nmodel ents_f across folds: {m['mean']['ents_f']:.3f} ± {m['std']['ents_f']:.3f}")
+    systems = [s for s in result if s != "config"]
+    print(comparison_table({s: result[s] for s in systems}))
+    print()
+    for s in systems:
+        m = result[s]["folds"]
+        print(f"{s} ents_f across folds: {m['mean']['ents_f']:.3f} ± {m['std']['ents_f']:.3f}")
     print(f"wrote {Path(args.out) / 'report.md'} (and metrics.json, report.html, predictions.jsonl) "
           f"in {result['config']['seconds']:.0f} s")
     return 0
