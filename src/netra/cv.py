@@ -164,10 +164,10 @@ def run_cv(
             per_fold[name].append({"fold": k, "test_ids": [d.id for d in test],
                                    **{key: scores[key] for key in FOLD_KEYS}})
 
+    in_order = {name: [pooled[name][d.id] for d in docs] for name in names}
     result: dict[str, Any] = {}
     for name in names:
-        pred = [pooled[name][d.id] for d in docs]
-        result[name] = {**evaluate_docs(docs, pred, schema=schema), "folds": fold_summary(per_fold[name]),
+        result[name] = {**evaluate_docs(docs, in_order[name], schema=schema), "folds": fold_summary(per_fold[name]),
                         "per_fold": per_fold[name]}
     settings = {name: c.to_dict() for name, c in systems.items()}
     result["config"] = {"data": str(data), "folds": folds, "n_folds": len(plan),
@@ -180,9 +180,8 @@ def run_cv(
         {name: result[name] for name in names}, title=title) + fold_markdown(result))
     for name in systems:
         where = out if len(systems) == 1 else out / name
-        pred = [pooled[name][d.id] for d in docs]
-        write_docs(where / "predictions.jsonl", pred)
-        atomic_write_text(where / "report.html", render_html(result[name], docs, pred,
+        write_docs(where / "predictions.jsonl", in_order[name])
+        atomic_write_text(where / "report.html", render_html(result[name], docs, in_order[name],
                                                              title=f"{title}: {name} predictions", schema=schema))
     return result
 
@@ -239,15 +238,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: --folds must be 'loo' or a number, got {folds!r}", file=sys.stderr)
             return 2
         folds = int(folds)
-    paths = args.config if isinstance(args.config, list) else [args.config]
+    paths = args.config  # --config is repeatable: always a list
     names = [Path(p).stem for p in paths]
     if len(set(names)) < len(names):
         print(f"error: --config files {paths} must have different names (each names a system)", file=sys.stderr)
         return 2
     try:
         cfgs = {name: load_config(p, args.overrides) for name, p in zip(names, paths, strict=True)}
-        one = next(iter(cfgs.values())) if len(cfgs) == 1 else None  # one config: the system "model"
-        result = run_cv(one or cfgs, data=args.data, out=args.out, folds=folds, keep_models=args.keep_models,
+        # one config is the system "model" (as before several were allowed); several keep their names
+        result = run_cv(cfgs[names[0]] if len(cfgs) == 1 else cfgs, data=args.data, out=args.out, folds=folds, keep_models=args.keep_models,
                         device=args.device)
     except InvalidData as exc:
         for problem in exc.problems:

@@ -54,7 +54,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer, TrainingA
 from netra import __version__
 from netra.config import Config, ConfigError, ModelConfig, PretrainConfig, load_config
 from netra.encoding import IGNORE_INDEX, Encoding, encode_texts, split_windows
-from netra.training import load_pretrained, random_bert_config, resolve_precision
+from netra.training import device_arguments, load_pretrained, random_bert_config, resolve_precision
 from netra.validate import read_docs
 
 log = logging.getLogger("netra.pretrain")
@@ -312,26 +312,25 @@ def cooccurrence_vectors(
     from scipy import sparse
     from sklearn.utils.extmath import randomized_svd
 
-    rows, cols, weights = [], [], []
+    rows, cols, weights = [], [], []  # each pair once, left to right; the matrix is symmetrised below
     counts = np.zeros(vocab_size, dtype=np.int64)
     for seq in sequences:
         ids = np.asarray(seq, dtype=np.int64)
         counts += np.bincount(ids, minlength=vocab_size)
         for d in range(1, min(window, len(ids) - 1) + 1):
-            rows += [ids[:-d], ids[d:]]
-            cols += [ids[d:], ids[:-d]]
-            weights.append(np.full(2 * (len(ids) - d), 1.0 / d))
+            rows.append(ids[:-d])
+            cols.append(ids[d:])
+            weights.append(np.full(len(ids) - d, 1.0 / d))
     known = counts >= min_count
-    vectors = np.zeros((vocab_size, dim), dtype=np.float32)
-    if not rows or known.sum() <= dim:
-        raise PretrainError(f"too little text for {dim}-dimensional co-occurrence vectors: {int(known.sum())} "
+    n = int(known.sum())
+    if not rows or n <= dim:
+        raise PretrainError(f"too little text for {dim}-dimensional co-occurrence vectors: {n} "
                             f"sub-tokens occur {min_count}+ times; give more text or drop init_embeddings")
     r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
     keep = known[r] & known[c]
     index = np.cumsum(known) - 1  # vocabulary id -> row of the reduced matrix
-    n = int(known.sum())
-    m = sparse.coo_matrix((w[keep], (index[r[keep]], index[c[keep]])), shape=(n, n)).tocsr()
-    m.sum_duplicates()
+    m = sparse.coo_matrix((w[keep], (index[r[keep]], index[c[keep]])), shape=(n, n)).tocsr()  # sums repeats
+    m = m + m.T
     row_sum = np.asarray(m.sum(axis=1)).ravel()
     ctx = np.asarray(m.sum(axis=0)).ravel() ** alpha
     coo = m.tocoo()
@@ -341,7 +340,8 @@ def cooccurrence_vectors(
     u, sv, _ = randomized_svd(ppmi, n_components=dim, n_iter=5, random_state=seed)
     vec = u * np.sqrt(sv)
     vec /= np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
-    vectors[known] = vec.astype(np.float32)
+    vectors = np.zeros((vocab_size, dim), dtype=np.float32)
+    vectors[known] = vec
     return vectors, known
 
 
@@ -456,10 +456,8 @@ def pretrain(
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        cpu = not torch.cuda.is_available()  # as netra.training.training_arguments
         args = TrainingArguments(
-            use_cpu=cpu,
-            ddp_backend="gloo" if cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
+            **device_arguments(),
             output_dir=str(work / "trainer"),
             max_steps=pre.steps,
             per_device_train_batch_size=pre.batch_size,
@@ -602,7 +600,7 @@ def settings_from_args(args: argparse.Namespace) -> tuple[ModelConfig, PretrainC
         raise PretrainError("say what to start from: --model NAME_OR_FOLDER, --init random, or --config FILE")
     changes = {f: getattr(args, f) for f in ("steps", "max_length", "batch_size", "seed", "learning_rate",
                                              "mlm_probability", "init_embeddings", "precision")
-               if getattr(args, f, None) is not None}
+               if getattr(args, f) is not None}
     if args.text:
         changes["text"] = list(args.text)
     pre = dataclasses.replace(pre, **changes)

@@ -459,17 +459,24 @@ def resolve_precision(precision: str, *, cuda: bool | None = None) -> str:
 # Trainer
 
 
+def device_arguments() -> dict[str, Any]:
+    """The TrainingArguments that place training on this machine (fine-tuning and `netra pretrain`).
+
+    Without CUDA, accelerate only sets up multi-process (torchrun) training, or bf16 autocast, when
+    told it is on CPU; gloo is the CPU collective backend that ships with every torch build. (A
+    backend given to a single process would make accelerate look for a process group that does not
+    exist.)
+    """
+    cpu = not torch.cuda.is_available()
+    several = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return {"use_cpu": cpu, "ddp_backend": "gloo" if cpu and several else None}
+
+
 def training_arguments(t: TrainingConfig, *, output_dir: str | Path, task: str) -> TrainingArguments:
     """HF TrainingArguments for one task, built from the netra training config."""
     strategy = "steps" if t.eval_every else "epoch"
-    # Without CUDA, accelerate only sets up multi-process (torchrun) training when told it is on
-    # CPU; gloo is the CPU collective backend that ships with every torch build. (A backend given
-    # to a single process would make accelerate look for a process group that does not exist.)
-    cpu = not torch.cuda.is_available()
-    several = int(os.environ.get("WORLD_SIZE", "1")) > 1
     return TrainingArguments(
-        use_cpu=cpu,
-        ddp_backend="gloo" if cpu and several else None,
+        **device_arguments(),
         output_dir=str(output_dir),
         num_train_epochs=(t.classifier_epochs or t.epochs) if task == "classifier" else t.epochs,
         per_device_train_batch_size=t.batch_size if task == "tagger" else t.classifier_batch_size,
